@@ -1,0 +1,54 @@
+# shopassist: `make run` sets everything up and runs the assistant on its embedded defaults;
+# `make test` runs the checks and the fast tests (what CI runs); `make test-full` runs everything.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+PYTEST_ARGS ?=
+
+.PHONY: help install run check format test test-full bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# CPU torch first: anything that pulls torch later must find it installed, or pip fetches CUDA.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install shopassist with its dev tools
+
+run: $(STAMP)  ## set up the store, load the sample catalog and price a cart
+	$(BIN)/shopassist db upgrade
+	$(BIN)/shopassist catalog import examples/catalog/products.jsonl
+	$(BIN)/shopassist catalog import examples/catalog/activities.jsonl
+	$(BIN)/shopassist deals quote --user demo-shopper --cart P1:2 --cart P2:1
+
+check: $(STAMP)  ## ruff, mypy and the import-boundary contracts
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(STAMP)  ## format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: check  ## checks, then every test not marked slow, then each benchmark's --quick smoke run
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python benchmarks/deals.py --quick
+
+test-full: check  ## checks, every test including slow ones, and the full benchmarks
+	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python benchmarks/deals.py
+
+bench: $(STAMP)  ## the full benchmarks, output saved under docs/
+	$(BIN)/python benchmarks/deals.py --output docs/deals.md
+
+clean:  ## remove the venv and local data
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis
