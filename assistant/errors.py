@@ -50,8 +50,11 @@ class InputError(ShopAssistError):
     code = "bad_request"
 
 
-class ValidationError(InputError):
-    """A single value is malformed (an amount, a currency, a date, an id)."""
+class ValidationError(InputError, ValueError):
+    """A single value is malformed (an amount, a currency, a date, an id).
+
+    Also a ``ValueError``, so pydantic validators that call domain code report it per field.
+    """
 
     code = "invalid"
 

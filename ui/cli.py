@@ -1,0 +1,250 @@
+"""The ``shopassist`` command line.
+
+Subcommands are thin: they parse arguments, call ``assistant``'s public API and print. Heavy
+imports happen inside the subcommand that needs them, so ``shopassist --help`` starts fast.
+Bad arguments and bad input exit 2 with one line on stderr; other failures exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+__all__ = ["build_parser", "main"]
+
+logger = logging.getLogger("shopassist")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+class _UsageError(Exception):
+    """A bad argument value found after parsing; exits 2 like a parser error."""
+
+
+def _iso_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +08:00")
+    return moment
+
+
+def _cart_line(text: str) -> tuple[str, int]:
+    product, sep, quantity = text.rpartition(":")
+    if not sep:
+        return text, 1
+    try:
+        count = int(quantity)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: quantity {quantity!r} is not a number"
+        ) from None
+    if not product or count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: use PRODUCT_ID:QUANTITY with quantity >= 1")
+    return product, count
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from assistant.config import get_settings
+
+    settings = get_settings()
+    shown = settings.model_dump(mode="json")
+    shown["database_url"] = settings.sqlalchemy_url
+    _print_json(shown)
+    return EXIT_OK
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+
+    shop = Shop.from_settings()
+    if args.db_command == "upgrade":
+        revision = shop.migrate()
+        print(f"database at {shop.describe_database()} is at revision {revision}")
+    elif args.db_command == "current":
+        print(shop.database_revision() or "empty (run `shopassist db upgrade`)")
+    elif args.db_command == "check":
+        shop.check_database()
+        print("models and migrations agree")
+    return EXIT_OK
+
+
+def _cmd_catalog(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+
+    shop = Shop.from_settings()
+    if args.catalog_command == "import":
+        report = shop.import_catalog(args.file, kind=args.kind)
+        print(report.summary())
+    elif args.catalog_command == "export":
+        count = shop.export_catalog(args.kind, args.file)
+        print(f"wrote {count} {args.kind} to {args.file}")
+    elif args.catalog_command == "remove":
+        shop.remove_from_catalog(args.kind, args.ids)
+        print(f"removed {len(args.ids)} {args.kind}: {', '.join(args.ids)}")
+    return EXIT_OK
+
+
+def _cmd_deals_quote(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+
+    shop = Shop.from_settings()
+    quote = shop.quote(args.user, args.cart, now=args.now)
+    if args.json:
+        _print_json(shop.quote_json(quote))
+    else:
+        print(shop.quote_text(quote))
+    return EXIT_OK
+
+
+def _cmd_claim(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+
+    shop = Shop.from_settings()
+    claim = shop.claim(args.user, args.activity, args.idempotency_key, now=args.now)
+    _print_json(claim.to_json())
+    return EXIT_OK
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``shopassist`` argument parser (every subcommand has ``--help``)."""
+    parser = _Parser(
+        prog="shopassist",
+        description="Self-hostable conversational shopping assistant for promotional deals. "
+        "Settings come from SHOPASSIST_* environment variables (see `shopassist config`).",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("config", help="print the effective settings (secrets masked)")
+    p.set_defaults(handler=_cmd_config)
+
+    db = sub.add_parser("db", help="the SQL store: migrate, check, show the revision")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=_Parser)
+    db_sub.required = True
+    db_sub.add_parser("upgrade", help="apply every Alembic migration (creates the store)")
+    db_sub.add_parser("current", help="print the store's migration revision")
+    db_sub.add_parser("check", help="fail if the models and the migrations disagree")
+    db.set_defaults(handler=_cmd_db)
+
+    cat = sub.add_parser("catalog", help="import, export and remove products and activities")
+    cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION", parser_class=_Parser)
+    cat_sub.required = True
+    imp = cat_sub.add_parser(
+        "import",
+        help="validate and upsert a JSONL or CSV file in one transaction",
+        description="Validate every row, then upsert all of them in one transaction. A file "
+        "with any bad row changes nothing and every bad row is reported with its line number. "
+        "Re-importing is idempotent; a changed activity gets a new revision.",
+    )
+    imp.add_argument("file", type=Path, help="products*.jsonl|csv or activities*.jsonl|csv")
+    imp.add_argument(
+        "--kind",
+        choices=("products", "activities"),
+        help="what the file holds (default: from the file name)",
+    )
+    exp = cat_sub.add_parser("export", help="write products or activities as JSONL or CSV")
+    exp.add_argument("kind", choices=("products", "activities"))
+    exp.add_argument("file", type=Path, help="output path ending in .jsonl or .csv")
+    rem = cat_sub.add_parser("remove", help="explicitly remove products or activities by id")
+    rem.add_argument("kind", choices=("products", "activities"))
+    rem.add_argument("ids", nargs="+", metavar="ID")
+    cat.set_defaults(handler=_cmd_catalog)
+
+    deals = sub.add_parser("deals", help="price carts with the deal engine")
+    deals_sub = deals.add_subparsers(dest="deals_command", metavar="ACTION", parser_class=_Parser)
+    deals_sub.required = True
+    quote = deals_sub.add_parser(
+        "quote",
+        help="best deal for a cart: final price, savings, shipping, the gap to the next deal",
+    )
+    quote.add_argument("--user", required=True, help="user id (unknown users are new, non-member)")
+    quote.add_argument(
+        "--cart",
+        required=True,
+        action="append",
+        type=_cart_line,
+        metavar="PRODUCT[:QTY]",
+        help="a cart line; repeat for more lines",
+    )
+    quote.add_argument("--now", type=_iso_time, help="price at this ISO 8601 time (default: now)")
+    quote.add_argument("--json", action="store_true", help="print one JSON object")
+    quote.set_defaults(handler=_cmd_deals_quote)
+
+    claim = sub.add_parser(
+        "claim",
+        help="claim a coupon for a user (reserves its budget; the same key returns the same claim)",
+    )
+    claim.add_argument("--user", required=True, help="user id")
+    claim.add_argument("activity", help="coupon activity id")
+    claim.add_argument("--idempotency-key", help="repeat a claim safely (default: a new key)")
+    claim.add_argument("--now", type=_iso_time, help="claim at this ISO 8601 time (default: now)")
+    claim.set_defaults(handler=_cmd_claim)
+    return parser
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``shopassist``; returns the exit status (0 ok, 1 failure, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    from pydantic import ValidationError as SettingsError
+
+    from assistant.errors import InputError, ShopAssistError
+
+    try:
+        return handler(args)
+    except (InputError, _UsageError) as exc:
+        print(f"shopassist: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except SettingsError as exc:
+        print(f"shopassist: error: bad settings: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except ShopAssistError as exc:
+        print(f"shopassist: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("shopassist: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
