@@ -137,7 +137,8 @@ class Schedule:
             stop = occ + self.duration
             if self.ends_at is not None:
                 stop = min(stop, self.ends_at)
-            found.append((occ, stop))
+            if stop > start:  # clipped to ends_at, an occurrence may end before the range
+                found.append((occ, stop))
         return found
 
     def window_at(self, now: datetime) -> Window | None:
