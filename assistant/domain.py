@@ -276,6 +276,9 @@ def _term_problems(a: Activity) -> list[str]:
             out.append("tiers must have strictly increasing thresholds")
         if any(t.discount <= 0 or t.discount > t.threshold for t in a.tiers):
             out.append("each tier's discount must be positive and at most its threshold")
+        discounts = [t.discount for t in a.tiers]
+        if discounts != sorted(set(discounts)):
+            out.append("a higher tier must give a larger discount")
     if a.type is ActivityType.BUNDLE:
         if a.min_quantity is None:
             out.append("bundle needs min_quantity")

@@ -97,7 +97,15 @@ def activities(draw: st.DrawFn, aid: str, product_ids: list[str]) -> Activity:
         levels = sorted(
             draw(st.lists(st.integers(100, 30000), min_size=1, max_size=3, unique=True))
         )
-        terms["tiers"] = tuple(Tier(t, draw(st.integers(1, min(t, 6000)))) for t in levels)
+        # Discounts strictly increase with the tier, as the domain requires (min keeps that).
+        offs = sorted(
+            draw(
+                st.lists(
+                    st.integers(1, 6000), min_size=len(levels), max_size=len(levels), unique=True
+                )
+            )
+        )
+        terms["tiers"] = tuple(Tier(t, min(d, t)) for t, d in zip(levels, offs, strict=True))
         terms["max_discount"] = draw(maybe() | maybe() | money)
     elif kind is ActivityType.BUNDLE:
         terms["min_quantity"] = draw(st.integers(1, 5))
