@@ -286,6 +286,14 @@ def _term_problems(a: Activity) -> list[str]:
             out.append("bundle needs exactly one of amount or percent")
     if group is Group.COUPON and (a.amount is None) == (a.percent is None):
         out.append(f"{a.type} needs exactly one of amount or percent")
+    if (
+        group is Group.COUPON
+        and a.budget is not None
+        and a.amount is None
+        and (a.max_discount is None)
+    ):
+        # Each claim reserves the coupon's full value; an uncapped percent has none.
+        out.append(f"a percent {a.type} with a budget needs max_discount")
     if a.type is ActivityType.FREE_SHIPPING and a.min_spend is None:
         object.__setattr__(a, "min_spend", 0)
     return out

@@ -156,12 +156,16 @@ def test_budget_exhausted_coupons_and_other_types() -> None:
     assert gone.ineligible == {"A1": IneligibleReason.BUDGET_EXHAUSTED}
 
 
-def test_an_uncapped_percent_coupon_needs_only_some_budget() -> None:
-    coupon = activity("C1", "coupon", percent=10, budget=5000)
-    some = quote([SHOE], [("P1", 1)], [coupon], context(budget_left={"C1": 1}))
-    assert some.coupon is not None and some.coupon.discount == 600
-    none_left = quote([SHOE], [("P1", 1)], [coupon], context(budget_left={"C1": 0}))
-    assert none_left.ineligible == {"C1": IneligibleReason.BUDGET_EXHAUSTED}
+def test_a_budgeted_percent_coupon_needs_a_cap() -> None:
+    # Each claim reserves the coupon's full value; an uncapped percent coupon has none, so a
+    # budget on it could be overspent.
+    with pytest.raises(ValidationError, match="percent coupon with a budget needs max_discount"):
+        activity("C1", "coupon", percent=10, budget=5000)
+    capped = activity("C1", "coupon", percent=10, max_discount=500, budget=5000)
+    some = quote([SHOE], [("P1", 1)], [capped], context(budget_left={"C1": 500}))
+    assert some.coupon is not None and some.coupon.discount == 500
+    short = quote([SHOE], [("P1", 1)], [capped], context(budget_left={"C1": 499}))
+    assert short.ineligible == {"C1": IneligibleReason.BUDGET_EXHAUSTED}
 
 
 def test_held_coupon_skips_limit_and_budget_and_needs_no_claim() -> None:

@@ -131,6 +131,9 @@ def activities(draw: st.DrawFn, aid: str, product_ids: list[str]) -> Activity:
     )
     status = draw(st.sampled_from([ActivityStatus.ACTIVE] * 12 + list(ActivityStatus)))
     limited = group == "item" and draw(st.booleans())
+    budget = draw(maybe() | maybe() | st.integers(0, 10000))
+    if group == "coupon" and terms.get("amount") is None and terms.get("max_discount") is None:
+        budget = None  # the domain refuses a budget on an uncapped percent coupon
     return Activity(
         id=aid,
         type=kind,
@@ -138,7 +141,7 @@ def activities(draw: st.DrawFn, aid: str, product_ids: list[str]) -> Activity:
         schedule=draw(schedules()),
         audience=audience,
         status=status,
-        budget=draw(maybe() | maybe() | st.integers(0, 10000)),
+        budget=budget,
         per_user_limit=draw(maybe() | maybe() | st.integers(1, 3)),
         quantity_limit=draw(st.integers(1, 5)) if limited else None,
         **terms,
