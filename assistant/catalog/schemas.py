@@ -61,7 +61,7 @@ def _money_text(value: object) -> object:
     if isinstance(value, (bool, float)):
         raise ValueError(f'amount {value!r} must be a decimal string such as "19.99", not a float')
     if isinstance(value, int):
-        return str(value)
+        value = str(value)  # then checked like text, so -3 is refused here with its field
     if isinstance(value, str):
         try:
             parsed = Decimal(value.strip())

@@ -1,0 +1,79 @@
+"""What the deal engine needs from SQL about claims: a shopper's uses and holds, budgets left."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from assistant.schedule import aware
+from assistant.store._sql import id_in
+from assistant.store.models import ActivityRecord, ActivityRevisionRecord, ClaimRecord
+from assistant.store.products import unknown_ids_error
+
+__all__ = ["budget_left", "user_deal_state"]
+
+
+def user_deal_state(
+    session: Session, user_id: str, *, now: datetime | None = None
+) -> tuple[dict[str, int], frozenset[str]]:
+    """A shopper's claim history, as the deal engine takes it.
+
+    Args:
+        session: An open session.
+        user_id: The shopper.
+        now: When given, a reserved claim past its ``valid_until`` no longer counts as held.
+
+    Returns:
+        ``(uses, held)``: ``uses`` counts the shopper's claims that were not released, per
+        activity id (for ``per_user_limit``); ``held`` is the activities for which the shopper
+        holds a reserved, not yet redeemed claim.
+    """
+    uses_query = (
+        select(ClaimRecord.activity_id, func.count())
+        .where(ClaimRecord.user_id == user_id, ClaimRecord.status != "released")
+        .group_by(ClaimRecord.activity_id)
+    )
+    uses = {activity_id: int(count) for activity_id, count in session.execute(uses_query)}
+    held_query = select(ClaimRecord.activity_id).where(
+        ClaimRecord.user_id == user_id, ClaimRecord.status == "reserved"
+    )
+    if now is not None:
+        held_query = held_query.where(ClaimRecord.valid_until > aware(now, "now"))
+    held = frozenset(session.scalars(held_query.distinct()))
+    return uses, held
+
+
+def budget_left(session: Session, activity_ids: Iterable[str]) -> dict[str, int]:
+    """Remaining budget (minor units, never below 0) of each given activity that has a budget.
+
+    The budget is the current revision's; the reserved total is the activity's running
+    ``budget_reserved``. Activities without a budget are left out of the result.
+
+    Raises:
+        UnknownEntityError: some ids are not activities; all of them are listed.
+    """
+    wanted = set(activity_ids)
+    if not wanted:
+        return {}
+    query = (
+        select(ActivityRecord.id, ActivityRevisionRecord.budget, ActivityRecord.budget_reserved)
+        .join(
+            ActivityRevisionRecord,
+            and_(
+                ActivityRevisionRecord.activity_id == ActivityRecord.id,
+                ActivityRevisionRecord.revision == ActivityRecord.current_revision,
+            ),
+        )
+        .where(id_in(session, ActivityRecord.id, sorted(wanted)))
+    )
+    rows = session.execute(query).all()
+    if missing := wanted - {row[0] for row in rows}:
+        raise unknown_ids_error("activity", missing)
+    return {
+        activity_id: max(0, budget - reserved)
+        for activity_id, budget, reserved in rows
+        if budget is not None
+    }

@@ -1,0 +1,108 @@
+"""Engine and session factories: SQLite (WAL) for the embedded default, PostgreSQL to scale out.
+
+Nothing here runs at import time; the composition root builds one engine and passes it in.
+
+Example:
+    >>> from sqlalchemy import text
+    >>> engine = make_engine("sqlite:///:memory:")
+    >>> with session_factory(engine)() as session:
+    ...     session.execute(text("select 1")).scalar_one()
+    1
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.errors import ValidationError
+
+__all__ = ["SQLITE_BEGIN_OPTION", "make_engine", "normalize_url", "session_factory"]
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+"""Execution option naming the SQLite ``BEGIN`` mode of a connection's transactions.
+
+``session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})`` makes the session's
+transaction take SQLite's write lock up front (what a budget reservation needs); PostgreSQL
+ignores it.
+"""
+
+_SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000")
+
+
+def normalize_url(url: str | URL) -> URL:
+    """The URL with PostgreSQL pinned to the psycopg 3 driver.
+
+    ``postgres://`` and ``postgresql://`` become ``postgresql+psycopg://``; other URLs pass.
+
+    Raises:
+        ValidationError: the URL cannot be parsed, or names an engine shopassist does not support.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError, but be plain about any failure
+        raise ValidationError(f"bad database URL: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend in {"postgres", "postgresql"}:
+        if parsed.drivername in {"postgres", "postgresql"}:
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed
+    if backend == "sqlite":
+        return parsed
+    raise ValidationError(
+        f"unsupported database {backend!r}; use sqlite:///path.db or postgresql://..."
+    )
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for ``url``: SQLite with WAL, foreign keys and a busy timeout, or PostgreSQL.
+
+    For a SQLite file the parent directory is created. SQLite transactions are begun by
+    SQLAlchemy rather than the ``sqlite3`` driver, so DDL and SAVEPOINTs are transactional and
+    :data:`SQLITE_BEGIN_OPTION` can ask for ``BEGIN IMMEDIATE``.
+
+    Args:
+        url: A SQLAlchemy URL; ``postgresql://`` is normalised to psycopg 3.
+        **kwargs: Passed to :func:`sqlalchemy.create_engine`.
+    """
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(parsed, **kwargs)
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, **kwargs)
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 driver (SQLAlchemy's documented recipe).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    mode = str(connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "")).upper()
+    if mode not in {"", "DEFERRED", "IMMEDIATE", "EXCLUSIVE"}:
+        raise ValidationError(f"unknown SQLite BEGIN mode {mode!r}")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to ``engine``; objects stay readable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
