@@ -30,10 +30,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-class _UsageError(Exception):
-    """A bad argument value found after parsing; exits 2 like a parser error."""
-
-
 def _iso_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -124,7 +120,7 @@ def _cmd_claim(args: argparse.Namespace) -> int:
 
     shop = Shop.from_settings()
     claim = shop.claim(args.user, args.activity, args.idempotency_key, now=args.now)
-    _print_json(claim.to_json())
+    _print_json(claim.to_json(shop.currency))
     return EXIT_OK
 
 
@@ -228,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return handler(args)
-    except (InputError, _UsageError) as exc:
+    except InputError as exc:
         print(f"shopassist: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except SettingsError as exc:
@@ -236,6 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except ShopAssistError as exc:
         print(f"shopassist: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        # The reader went away (`shopassist ... | head`): stop quietly, as Unix tools do.
+        sys.stderr.close()
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("shopassist: interrupted", file=sys.stderr)
