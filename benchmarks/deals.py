@@ -122,7 +122,8 @@ def build(seed: int) -> tuple[dict[str, Product], list[CartLine], list[Activity]
                     audience = Audience("members")
             elif kind is ActivityType.THRESHOLD:
                 levels = sorted(rng.sample(range(5000, 80000, 2500), rng.randint(2, 3)))
-                terms["tiers"] = tuple(Tier(t, t // rng.choice([8, 10, 12])) for t in levels)
+                rate = rng.choice([8, 10, 12])  # one rate per activity: higher tiers save more
+                terms["tiers"] = tuple(Tier(t, t // rate) for t in levels)
             elif kind is ActivityType.BUNDLE:
                 terms["min_quantity"] = rng.randint(2, 4)
                 if rng.random() < 0.5:
@@ -134,7 +135,7 @@ def build(seed: int) -> tuple[dict[str, Product], list[CartLine], list[Activity]
                     terms["amount"] = rng.choice([300, 500, 1000, 2000])
                 else:
                     terms["percent"] = rng.choice([5, 10, 15])
-                    terms["max_discount"] = rng.choice([1000, 2500, None])
+                    terms["max_discount"] = rng.choice([1000, 2500, 4000])
                 terms["min_spend"] = rng.choice([0, 2000, 5000, 10000, 30000])
                 terms["budget"] = 1_000_000
                 terms["per_user_limit"] = 1
