@@ -218,7 +218,9 @@ class Activity:
     ``amount`` or ``percent`` (+ ``max_discount``) with optional ``min_spend`` for coupons;
     ``min_spend`` for ``free_shipping``. ``budget`` is the campaign's total in minor units,
     ``per_user_limit`` the number of uses per shopper, ``quantity_limit`` the units on sale
-    (flash sales).
+    (flash sales). ``value_known`` is false only for a coupon imported without a face value (The
+    Complete Journey's coupons): it has neither ``amount`` nor ``percent`` and the deal engine
+    never applies it.
     """
 
     id: str
@@ -240,6 +242,7 @@ class Activity:
     per_user_limit: int | None = None
     quantity_limit: int | None = None
     terms: str = ""
+    value_known: bool = True
 
     @property
     def group(self) -> Group:
@@ -284,7 +287,15 @@ def _term_problems(a: Activity) -> list[str]:
             out.append("bundle needs min_quantity")
         if (a.amount is None) == (a.percent is None):
             out.append("bundle needs exactly one of amount or percent")
-    if group is Group.COUPON and (a.amount is None) == (a.percent is None):
+    if not a.value_known:
+        if group is not Group.COUPON:
+            out.append(f"only a coupon may have an unknown value, not a {a.type}")
+        given = [
+            n for n in ("amount", "percent", "max_discount", "budget") if getattr(a, n) is not None
+        ]
+        if given:
+            out.append(f"a coupon of unknown value cannot have {', '.join(given)}")
+    elif group is Group.COUPON and (a.amount is None) == (a.percent is None):
         out.append(f"{a.type} needs exactly one of amount or percent")
     if (
         group is Group.COUPON

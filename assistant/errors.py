@@ -8,6 +8,7 @@ exits 2 for :class:`InputError` subclasses (bad input the user can fix) and 1 ot
     ├── InputError                 bad input; the message says what and how to fix it
     │   ├── ValidationError        a value is malformed (amount, currency, date, id)
     │   ├── CatalogImportError     a catalog file has bad rows (all listed, nothing written)
+    │   ├── DataError              a source data file is missing, unreadable or lacks columns
     │   ├── UnknownEntityError     an id that does not exist (product, activity, user, session)
     │   └── CartError              a cart that cannot be priced (unknown product, bad quantity)
     ├── ClaimRefused               a coupon claim the engine refuses (carries the reason code)
@@ -26,6 +27,7 @@ __all__ = [
     "CartError",
     "CatalogImportError",
     "ClaimRefused",
+    "DataError",
     "InputError",
     "LLMError",
     "LLMTimeout",
@@ -83,6 +85,16 @@ class CatalogImportError(InputError):
         super().__init__(
             f"{source}: {len(self.errors)} bad row(s), nothing imported: {shown}{more}"
         )
+
+
+class DataError(InputError):
+    """A source data file is missing, unreadable or lacks the columns an import needs.
+
+    E.g. a truncated Complete Journey parquet file. The message names the file and what is wrong;
+    nothing was written.
+    """
+
+    code = "data_invalid"
 
 
 class UnknownEntityError(InputError):

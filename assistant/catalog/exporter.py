@@ -61,7 +61,9 @@ def product_rows(session: Session) -> Iterator[dict[str, Any]]:
                 "description_zh": record.description_zh,
                 "category": record.category,
                 "brand": record.brand,
-                "price": Currency.of(record.currency).format(record.price),
+                "price": None
+                if record.price is None
+                else Currency.of(record.currency).format(record.price),
                 "currency": record.currency,
                 "stock": record.stock,
                 "url": record.url,
@@ -129,6 +131,7 @@ def _activity_row(record: ActivityRevisionRecord, currency: Currency) -> dict[st
             "budget": money(record.budget),
             "per_user_limit": record.per_user_limit,
             "quantity_limit": record.quantity_limit,
+            "value_known": None if record.value_known else False,
         }
     )
 

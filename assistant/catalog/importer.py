@@ -109,7 +109,7 @@ def _parse(kind: Kind, raw: dict[str, Any], settings: Settings) -> Parsed:
             product = ProductRow.model_validate(raw)
             _check_currency(product.currency, currency)
             try:
-                domain = product.to_domain(currency)
+                price = product.price_minor(currency)
             except ValidationError as exc:
                 raise ValidationError(f"price: {exc}") from None
             return ProductData(
@@ -120,7 +120,7 @@ def _parse(kind: Kind, raw: dict[str, Any], settings: Settings) -> Parsed:
                 description_zh=product.description_zh,
                 category=product.category,
                 brand=product.brand,
-                price=domain.price,
+                price=price,
                 currency=currency.code,
                 stock=product.stock,
                 url=product.url,

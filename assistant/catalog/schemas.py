@@ -15,6 +15,10 @@ An activity row (``window`` for a one-off, or ``schedule`` for a recurrence in s
      "schedule": {"starts_at": "2030-01-01T20:00:00+08:00", "rrule": "FREQ=DAILY",
                   "duration_minutes": 120, "until": null}}
 
+A product without ``price`` is stored unpriced (e.g. a Complete Journey product that never
+sold): exported and searchable, never priced by the deal engine. A coupon row with
+``"value_known": false`` has neither ``amount`` nor ``percent`` and is never applied.
+
 Money is a decimal string (or an integer) in the shop currency; floats are refused so that
 ``19.99`` never becomes ``19.989999``. Everything that can be checked without the store is
 checked here, so a bad row is reported with its reason before anything is written.
@@ -116,7 +120,7 @@ class ProductRow(_Row):
     description_zh: str | None = None
     category: Annotated[str, Field(min_length=1, max_length=200)]
     brand: Annotated[str, Field(min_length=1, max_length=100)]
-    price: Money
+    price: Money | None = None
     currency: str | None = None
     stock: Annotated[StrictInt, Field(ge=0)] | None = None
     url: str | None = None
@@ -131,24 +135,31 @@ class ProductRow(_Row):
             raise ValueError(f"category {value!r} has an empty segment")
         return "/".join(parts)
 
-    def price_minor(self, currency: Currency) -> int:
-        """The price in minor units; the row's currency must be the shop's."""
+    def price_minor(self, currency: Currency) -> int | None:
+        """The price in minor units (``None`` if unpriced); the currency must be the shop's."""
         if self.currency is not None and Currency.of(self.currency).code != currency.code:
             raise ValidationError(
                 f"currency {self.currency} is not the shop currency {currency.code}; "
                 "shopassist converts nothing"
             )
-        return currency.parse(self.price)
+        return None if self.price is None else currency.parse(self.price)
 
     def to_domain(self, currency: Currency) -> Product:
-        """The deal engine's view of this product."""
+        """The deal engine's view of this product.
+
+        Raises:
+            ValidationError: the product has no price, so the deal engine cannot price it.
+        """
+        price = self.price_minor(currency)
+        if price is None:
+            raise ValidationError(f"product {self.id} has no price; it cannot be priced or sold")
         return Product(
             id=self.id,
             title=self.title,
             title_zh=self.title_zh,
             category=self.category,
             brand=self.brand,
-            price=self.price_minor(currency),
+            price=price,
             stock=self.stock,
         )
 
@@ -214,6 +225,7 @@ class ActivityRow(_Row):
     budget: Money | None = None
     per_user_limit: Annotated[StrictInt, Field(ge=1)] | None = None
     quantity_limit: Annotated[StrictInt, Field(ge=1)] | None = None
+    value_known: bool = True
 
     @field_validator("audience")
     @classmethod
@@ -283,6 +295,7 @@ class ActivityRow(_Row):
             budget=minor(self.budget),
             per_user_limit=self.per_user_limit,
             quantity_limit=self.quantity_limit,
+            value_known=self.value_known,
         )
 
 

@@ -27,7 +27,8 @@ the engine makes, in the order it makes them:
      ``min_quantity``).
   3. coupon (``coupon``, ``new_user``): on its in-scope subtotal after the item level (not
      after the order level), ``min_spend`` included; coupons held or claimable now count,
-     ``needs_claim`` when not held.
+     ``needs_claim`` when not held. A coupon of unknown value (``value_known`` false) is never
+     applied, never a gap candidate and not listed in ``ineligible``: it has nothing to give.
   4. shipping (``free_shipping``): the fee is waived when the goods total after all discounts
      reaches ``min_spend`` and the scope covers a cart line (lowest id when several qualify).
 

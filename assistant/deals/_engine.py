@@ -260,6 +260,8 @@ def quote_cart(
         group = state.activity.group
         if state.reason is not None or group not in (Group.ORDER, Group.COUPON):
             continue
+        if not state.activity.value_known:
+            continue  # a coupon without a face value takes nothing off and is never applied
         base, units = _in_scope(state, quoted)
         bases[state.activity.id] = base
         if group is Group.ORDER:

@@ -56,7 +56,7 @@ from assistant.store.products import (
     upsert_product,
     upsert_products,
 )
-from assistant.store.users import get_or_create_user
+from assistant.store.users import UserData, get_or_create_user, upsert_users
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -79,6 +79,7 @@ __all__ = [
     "ProductRecord",
     "SessionRecord",
     "UpsertOutcome",
+    "UserData",
     "UserRecord",
     "activity_content",
     "activity_from_domain",
@@ -107,5 +108,6 @@ __all__ = [
     "upsert_activity",
     "upsert_product",
     "upsert_products",
+    "upsert_users",
     "user_deal_state",
 ]

@@ -67,9 +67,14 @@ def _minutes(duration: timedelta | None) -> int | None:
 
 
 def activity_content(activity: Activity) -> dict[str, Any]:
-    """Everything that makes a revision, as canonical JSON-ready values (id and revision aside)."""
+    """Everything that makes a revision, as canonical JSON-ready values (id and revision aside).
+
+    ``value_known`` appears only when false, so revisions stored before it existed keep their
+    hashes and re-importing them makes no new revision.
+    """
     schedule = activity.schedule
-    return {
+    unknown = {} if activity.value_known else {"value_known": False}
+    return unknown | {
         "type": activity.type.value,
         "title": activity.title,
         "title_zh": activity.title_zh,
@@ -129,6 +134,7 @@ def activity_from_domain(
         budget=activity.budget,
         per_user_limit=activity.per_user_limit,
         quantity_limit=activity.quantity_limit,
+        value_known=activity.value_known,
         content_hash=content_hash(activity),
         created_at=aware(created_at, "created_at"),
     )
@@ -169,6 +175,7 @@ def activity_to_domain(record: ActivityRevisionRecord) -> Activity:
         budget=record.budget,
         per_user_limit=record.per_user_limit,
         quantity_limit=record.quantity_limit,
+        value_known=record.value_known,
     )
 
 

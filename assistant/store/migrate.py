@@ -8,7 +8,7 @@ command line. Every function takes a URL, an :class:`~sqlalchemy.Engine` or an o
 Example:
     >>> upgrade("sqlite:///var/shopassist.db")  # doctest: +SKIP
     >>> current("sqlite:///var/shopassist.db")  # doctest: +SKIP
-    '0001'
+    '0002'
 """
 
 from __future__ import annotations
@@ -52,34 +52,64 @@ def _config(connection: Connection | None = None) -> Config:
 
 
 @contextmanager
-def _connection(target: Target) -> Iterator[Connection]:
-    """An open connection in a transaction that commits on success (unless the caller's)."""
+def _connection(target: Target, *, migrating: bool = False) -> Iterator[Connection]:
+    """An open connection in a transaction that commits on success (unless the caller's).
+
+    When ``migrating`` on SQLite, foreign keys are off for the transaction and checked before it
+    commits: that is SQLite's own recipe for rebuilding a table (what a batch migration does),
+    because dropping the old table with foreign keys on would cascade to, or be blocked by, its
+    children's rows. A caller passing its own connection must do the same for migrations that
+    rebuild tables.
+    """
     if isinstance(target, Connection):
         yield target
         return
     engine = make_engine(target) if isinstance(target, str) else target
     try:
-        with engine.begin() as connection:
-            yield connection
+        with engine.connect() as connection:
+            sqlite = migrating and connection.dialect.name == "sqlite"
+            if sqlite:  # only outside a transaction does this pragma take effect
+                _sqlite_pragma(connection, "foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    yield connection
+                    if sqlite and (broken := _foreign_key_violations(connection)):
+                        raise StoreError(f"migration broke foreign keys: {broken}")
+            finally:
+                if sqlite:
+                    _sqlite_pragma(connection, "foreign_keys=ON")
     finally:
         if isinstance(target, str):
             engine.dispose()
 
 
-def _run(target: Target, action: Callable[[Config], _T]) -> _T:
-    with _connection(target) as connection:
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    """Run a pragma on the driver's connection, past SQLAlchemy's transaction handling."""
+    driver = connection.connection.driver_connection
+    assert driver is not None  # an open connection always has one
+    driver.execute(f"PRAGMA {pragma}")
+
+
+def _foreign_key_violations(connection: Connection) -> str:
+    """SQLite's ``foreign_key_check`` as text, empty when every reference holds."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    return "; ".join(f"{table} row {rowid} -> {parent}" for table, rowid, parent, _ in rows[:20])
+
+
+def _run(target: Target, action: Callable[[Config], _T], *, migrating: bool = False) -> _T:
+    with _connection(target, migrating=migrating) as connection:
         return action(_config(connection))
 
 
 def upgrade(target: Target, revision: str = "head") -> None:
     """Migrate the schema up to ``revision`` (default: the newest)."""
-    _run(target, lambda config: command.upgrade(config, revision))
+    _run(target, lambda config: command.upgrade(config, revision), migrating=True)
     logger.info("store upgraded to %s", revision)
 
 
 def downgrade(target: Target, revision: str) -> None:
     """Migrate the schema down to ``revision`` (``"base"`` drops every table)."""
-    _run(target, lambda config: command.downgrade(config, revision))
+    _run(target, lambda config: command.downgrade(config, revision), migrating=True)
     logger.info("store downgraded to %s", revision)
 
 

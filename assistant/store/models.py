@@ -3,7 +3,7 @@
 Ids are the catalog's stable strings; money is ``BigInteger`` minor units of the shop currency;
 every timestamp is timezone-aware UTC (:class:`~assistant.store._types.UTCDateTime`). Activity
 revisions are immutable: an edit makes a new revision, and decisions and claims point to the
-revision that was shown. ``versions/0001_initial.py`` must match this module exactly;
+revision that was shown. The migrations under ``versions/`` must end at exactly this module;
 ``assistant.store.migrate.check`` (run by the tests) proves it.
 """
 
@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     event,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -73,7 +74,10 @@ class Base(DeclarativeBase):
 
 
 class ProductRecord(Base):
-    """A catalog product; ``removed_at`` is set by an explicit removal, never by an import."""
+    """A catalog product; ``removed_at`` is set by an explicit removal, never by an import.
+
+    ``price`` is ``NULL`` for a product imported without one (it is never priced or sold).
+    """
 
     __tablename__ = "products"
     __table_args__ = (
@@ -88,7 +92,7 @@ class ProductRecord(Base):
     description_zh: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(200), index=True)
     brand: Mapped[str] = mapped_column(String(100), index=True)
-    price: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int | None] = mapped_column(Integer)
     url: Mapped[str | None] = mapped_column(Text)
@@ -135,7 +139,8 @@ class ActivityRevisionRecord(Base):
     The schedule is ``starts_at``/``ends_at`` for a one-off window, or ``rrule`` with
     ``duration_minutes`` expanded in ``tz`` (shop time) for a recurrence. ``tiers`` is a JSON list
     of ``[threshold, discount]`` in minor units; ``content_hash`` identifies the content so that
-    re-importing an unchanged activity makes no revision.
+    re-importing an unchanged activity makes no revision. ``value_known`` is false for a coupon
+    imported without a face value.
     """
 
     __tablename__ = "activity_revisions"
@@ -165,6 +170,7 @@ class ActivityRevisionRecord(Base):
     budget: Mapped[int | None] = mapped_column(BigInteger)
     per_user_limit: Mapped[int | None] = mapped_column(Integer)
     quantity_limit: Mapped[int | None] = mapped_column(Integer)
+    value_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

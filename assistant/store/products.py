@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from assistant.domain import Product
-from assistant.errors import UnknownEntityError
+from assistant.errors import CartError, UnknownEntityError
 from assistant.schedule import aware
 from assistant.store._sql import id_in
 from assistant.store.models import PriceHistoryRecord, ProductRecord
@@ -50,13 +50,16 @@ class UpsertOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ProductData:
-    """Everything stored about a product, as an import writes it (price in minor units)."""
+    """Everything stored about a product, as an import writes it (price in minor units).
+
+    ``price`` is ``None`` for a product without one (it is stored, never priced or sold).
+    """
 
     id: str
     title: str
     category: str
     brand: str
-    price: int
+    price: int | None
     currency: str
     title_zh: str | None = None
     description: str = ""
@@ -87,10 +90,10 @@ def upsert_products(
 
     An unchanged product is left alone (re-importing the same catalog writes nothing). A removed
     product that is upserted again is restored. Each price change closes the open
-    :class:`~assistant.store.models.PriceHistoryRecord` at ``now`` and opens a new one, so a
-    "was" price is always one the product really had. Writes are bulk statements that bypass
-    the session's identity map (so large catalogs stay fast and flat in memory): product
-    objects already loaded in ``session`` are not refreshed.
+    :class:`~assistant.store.models.PriceHistoryRecord` at ``now`` and opens a new one (none
+    while the product has no price), so a "was" price is always one the product really had.
+    Writes are bulk statements that bypass the session's identity map (so large catalogs stay
+    fast and flat in memory): product objects already loaded in ``session`` are not refreshed.
 
     Args:
         session: The session whose transaction receives the writes.
@@ -112,8 +115,8 @@ def upsert_products(
         existing = {row.id: row._mapping for row in session.execute(query)}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        first_prices: dict[str, int] = {}
-        repriced: dict[str, int] = {}
+        first_prices: dict[str, int | None] = {}
+        repriced: dict[str, int | None] = {}
         for item in chunk:
             values = {name: getattr(item, name) for name in names}
             stored = existing.get(item.id)
@@ -134,10 +137,11 @@ def upsert_products(
             session.execute(update(ProductRecord), updates)
         if repriced:
             _close_prices(session, list(repriced), now)
-        if prices := first_prices | repriced:
+        prices = first_prices | repriced
+        if opened := [(p, v) for p, v in prices.items() if v is not None]:
             session.execute(
                 insert(PriceHistoryRecord),
-                [{"product_id": p, "price": v, "valid_from": now} for p, v in prices.items()],
+                [{"product_id": p, "price": v, "valid_from": now} for p, v in opened],
             )
     return counts
 
@@ -171,8 +175,20 @@ def price_history(session: Session, product_id: str) -> list[tuple[int, datetime
     return [(price, start, end) for price, start, end in rows]
 
 
+def _unpriced_error(ids: Iterable[str]) -> CartError:
+    listed = sorted(set(ids))
+    shown = ", ".join(listed[:20]) + (f" and {len(listed) - 20} more" if len(listed) > 20 else "")
+    return CartError(f"product(s) {shown} have no price; they cannot be priced or sold")
+
+
 def product_to_domain(record: ProductRecord) -> Product:
-    """The deal engine's view of a stored product."""
+    """The deal engine's view of a stored product.
+
+    Raises:
+        CartError: the product has no price, so the deal engine cannot price it.
+    """
+    if record.price is None:
+        raise _unpriced_error([record.id])
     return Product(
         id=record.id,
         title=record.title,
@@ -185,13 +201,14 @@ def product_to_domain(record: ProductRecord) -> Product:
 
 
 def load_products(session: Session, ids: Iterable[str]) -> dict[str, Product]:
-    """The products with these ids, keyed by id; removed products count as unknown.
+    """The products with these ids, keyed by id, ready to price; removed ones count as unknown.
 
     Raises:
         UnknownEntityError: some ids do not exist or were removed; all of them are listed.
+        CartError: some products have no price; all of them are listed.
     """
     wanted = set(ids)
-    found: dict[str, Product] = {}
+    records: dict[str, ProductRecord] = {}
     ordered = sorted(wanted)
     for start in range(0, len(ordered), _BATCH):
         batch = ordered[start : start + _BATCH]
@@ -199,10 +216,12 @@ def load_products(session: Session, ids: Iterable[str]) -> dict[str, Product]:
             id_in(session, ProductRecord.id, batch), ProductRecord.removed_at.is_(None)
         )
         for record in session.scalars(query):
-            found[record.id] = product_to_domain(record)
-    if missing := wanted - found.keys():
+            records[record.id] = record
+    if missing := wanted - records.keys():
         raise unknown_ids_error("product", missing)
-    return found
+    if unpriced := [r.id for r in records.values() if r.price is None]:
+        raise _unpriced_error(unpriced)
+    return {product_id: product_to_domain(r) for product_id, r in records.items()}
 
 
 def remove_products(session: Session, ids: Iterable[str], *, now: datetime | None = None) -> int:

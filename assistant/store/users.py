@@ -1,23 +1,116 @@
-"""Users: created on first contact as new, non-member shoppers."""
+"""Users: created on first contact as new, non-member shoppers, or imported in bulk."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.errors import ValidationError
 from assistant.schedule import aware
+from assistant.store._sql import id_in
 from assistant.store.models import UserRecord
+from assistant.store.products import UpsertOutcome
 
-__all__ = ["get_or_create_user"]
+__all__ = ["UserData", "get_or_create_user", "upsert_users"]
 
 logger = logging.getLogger(__name__)
 
 _USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+_BATCH = 500
+
+
+def _check_id(user_id: str) -> None:
+    if not _USER_ID.match(user_id):
+        raise ValidationError(
+            f"user id {user_id!r} must be 1-128 letters, digits or ._:@- and start with a letter "
+            "or digit"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UserData:
+    """Everything an import stores about a user.
+
+    An imported user has shopped before, so ``new_user`` defaults to false (a user created on
+    first contact is new). ``segments`` name the audiences (``segment:NAME``) the user is in.
+    """
+
+    id: str
+    segments: tuple[str, ...] = ()
+    member: bool = False
+    new_user: bool = False
+    locale: str | None = None
+
+
+def upsert_users(
+    session: Session, users: Iterable[UserData], *, now: datetime
+) -> Counter[UpsertOutcome]:
+    """Insert or update users by id in bulk; nothing here commits.
+
+    A stored user whose member flag, new-user flag, segments or locale differ is updated (its
+    segments are replaced, kept sorted); ``created_at`` stays the first import's time.
+
+    Raises:
+        ValidationError: a malformed or repeated id; the caller's transaction should roll back.
+
+    Returns:
+        How many users were inserted, updated and left unchanged.
+    """
+    now = aware(now, "now")
+    items = list(users)
+    seen: set[str] = set()
+    for item in items:
+        _check_id(item.id)
+        if item.id in seen:
+            raise ValidationError(f"user id {item.id!r} given more than once")
+        seen.add(item.id)
+    counts: Counter[UpsertOutcome] = Counter()
+    names = ("member", "new_user", "segments", "locale")
+    session.flush()
+    for start in range(0, len(items), _BATCH):
+        chunk = items[start : start + _BATCH]
+        query = select(UserRecord.id, *(getattr(UserRecord, n) for n in names)).where(
+            id_in(session, UserRecord.id, [item.id for item in chunk])
+        )
+        existing = {row.id: row._mapping for row in session.execute(query)}
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for item in chunk:
+            values = {
+                "member": item.member,
+                "new_user": item.new_user,
+                "segments": sorted(set(item.segments)),
+                "locale": item.locale,
+            }
+            stored = existing.get(item.id)
+            if stored is None:
+                inserts.append({"id": item.id, **values, "created_at": now})
+                counts[UpsertOutcome.INSERTED] += 1
+            elif all(values[n] == stored[n] for n in names):
+                counts[UpsertOutcome.UNCHANGED] += 1
+            else:
+                updates.append({"id": item.id, **values})
+                counts[UpsertOutcome.UPDATED] += 1
+        if inserts:
+            session.execute(insert(UserRecord), inserts)
+        if updates:
+            session.execute(update(UserRecord), updates)
+    logger.info(
+        "users: %d inserted, %d updated, %d unchanged",
+        counts[UpsertOutcome.INSERTED],
+        counts[UpsertOutcome.UPDATED],
+        counts[UpsertOutcome.UNCHANGED],
+    )
+    return counts
 
 
 def get_or_create_user(
@@ -35,11 +128,7 @@ def get_or_create_user(
     Raises:
         ValidationError: the id is not 1-128 letters, digits or ``._:@-``.
     """
-    if not _USER_ID.match(user_id):
-        raise ValidationError(
-            f"user id {user_id!r} must be 1-128 letters, digits or ._:@- and start with a letter "
-            "or digit"
-        )
+    _check_id(user_id)
     found = session.get(UserRecord, user_id)
     if found is not None:
         return found

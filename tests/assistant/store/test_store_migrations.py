@@ -36,7 +36,7 @@ def _tables(url: str) -> set[str]:
 
 def test_alembic_check_finds_no_drift(db_url: str) -> None:
     check(db_url)
-    assert current(db_url) == head() == "0001"
+    assert current(db_url) == head() == "0002"
 
 
 def test_downgrade_to_base_then_upgrade_round_trips(blank_db_url: str) -> None:
@@ -62,7 +62,7 @@ def test_check_reports_drift(db_url: str) -> None:
 
 
 def test_require_head_refuses_an_unmigrated_store(blank_db_url: str) -> None:
-    with pytest.raises(StoreError, match="at migration none but this code needs 0001"):
+    with pytest.raises(StoreError, match="at migration none but this code needs 0002"):
         require_head(blank_db_url)
     upgrade(blank_db_url)
     require_head(blank_db_url)
@@ -120,5 +120,73 @@ def test_sqlite_savepoints_and_begin_immediate_are_transactional(
             pytest.raises(ValidationError, match="unknown SQLite BEGIN mode 'SOMETIMES'"),
         ):
             session.connection(execution_options={SQLITE_BEGIN_OPTION: "SOMETIMES"})
+    finally:
+        engine.dispose()
+
+
+_ROWS_AT_0001 = [
+    "INSERT INTO products (id, title, description, category, brand, price, currency, attributes,"
+    " created_at, updated_at) VALUES ('P1', 'Shoe', '', 'shoes', 'Stride', 6000, 'USD', '{}',"
+    " '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')",
+    "INSERT INTO price_history (product_id, price, valid_from) VALUES ('P1', 6000,"
+    " '2026-01-01 00:00:00+00:00')",
+    "INSERT INTO users (id, member, new_user, segments, created_at) VALUES ('U1', false, true,"
+    " '[]', '2026-01-01 00:00:00+00:00')",
+    "INSERT INTO carts (id, user_id, updated_at) VALUES ('K1', 'U1', '2026-01-01 00:00:00+00:00')",
+    "INSERT INTO cart_items (cart_id, product_id, quantity) VALUES ('K1', 'P1', 2)",
+    "INSERT INTO activities (id, current_revision, status, budget_reserved, created_at, updated_at)"
+    " VALUES ('A1', 1, 'active', 0, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')",
+    "INSERT INTO activity_revisions (activity_id, revision, type, title, terms, status, scope,"
+    " audience, starts_at, ends_at, tz, amount, tiers, content_hash, created_at) VALUES ('A1', 1,"
+    " 'coupon', '', '', 'active', '{\"all\": true}', 'all', '2026-01-01 00:00:00+00:00',"
+    " '2031-01-01 00:00:00+00:00', 'UTC', 500, '[]', 'h', '2026-01-01 00:00:00+00:00')",
+    "INSERT INTO activity_occurrences (activity_id, starts_at, revision, ends_at) VALUES ('A1',"
+    " '2026-01-01 00:00:00+00:00', 1, '2031-01-01 00:00:00+00:00')",
+]
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table: connection.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar_one()
+                for table in ("products", "price_history", "cart_items", "activity_occurrences")
+            }
+    finally:
+        engine.dispose()
+
+
+def test_0002_keeps_every_row_and_its_downgrade_refuses_what_0001_cannot_hold(
+    blank_db_url: str,
+) -> None:
+    upgrade(blank_db_url, "0001")
+    engine = make_engine(blank_db_url)
+    try:
+        with engine.begin() as connection:
+            for statement in _ROWS_AT_0001:
+                connection.exec_driver_sql(statement)
+        upgrade(engine)
+        # Rebuilding products on SQLite must not cascade to its children's rows.
+        assert _counts(blank_db_url) == dict.fromkeys(
+            ("products", "price_history", "cart_items", "activity_occurrences"), 1
+        )
+        with engine.begin() as connection:
+            known = connection.exec_driver_sql("SELECT value_known FROM activity_revisions")
+            assert [bool(v) for (v,) in known] == [True]
+            connection.exec_driver_sql(
+                "INSERT INTO products (id, title, description, category, brand, currency,"
+                " attributes, created_at, updated_at) VALUES ('P2', 'Beans', '', 'food', 'Roast',"
+                " 'USD', '{}', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+            )
+        with pytest.raises(RuntimeError, match="1 unpriced product"):
+            downgrade(engine, "0001")
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM products WHERE id = 'P2'")
+        downgrade(engine, "0001")
+        assert current(engine) == "0001"
+        assert _counts(blank_db_url)["price_history"] == 1
+        upgrade(engine)
+        check(engine)
     finally:
         engine.dispose()
