@@ -42,13 +42,16 @@ format: $(STAMP)  ## format and autofix
 test: check  ## checks, then every test not marked slow, then each benchmark's --quick smoke run
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 	$(BIN)/python benchmarks/deals.py --quick
+	$(BIN)/python benchmarks/world.py --quick
 
 test-full: check  ## checks, every test including slow ones, and the full benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(BIN)/python benchmarks/deals.py
+	$(BIN)/python benchmarks/world.py
 
 bench: $(STAMP)  ## the full benchmarks, output saved under docs/
-	$(BIN)/python benchmarks/deals.py --output docs/deals.md
+	$(BIN)/python benchmarks/deals.py --output docs/deals-latest.md
+	$(BIN)/python benchmarks/world.py --output docs/world-sim-latest.md
 
 clean:  ## remove the venv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

