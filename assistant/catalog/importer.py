@@ -164,25 +164,27 @@ def _check_amounts(row: ActivityRow, currency: Currency) -> None:
                 raise ValidationError(f"{name}: {exc}") from None
 
 
-def _progress(rows: Iterator[Any], description: str) -> Iterator[Any]:
-    """A tqdm bar on stderr, only when a person is watching it."""
+def _progress(rows: Iterator[Any], description: str, enabled: bool | None) -> Iterator[Any]:
+    """A tqdm bar on stderr; by default only when a person is watching it."""
     return iter(
         tqdm(
             rows,
             desc=description,
             unit=" rows",
             file=sys.stderr,
-            disable=not sys.stderr.isatty(),
+            disable=not sys.stderr.isatty() if enabled is None else not enabled,
             leave=False,
         )
     )
 
 
-def _parsed_rows(path: Path, kind: Kind, settings: Settings, stage: str) -> Iterator[Parsed]:
+def _parsed_rows(
+    path: Path, kind: Kind, settings: Settings, stage: str, progress: bool | None = None
+) -> Iterator[Parsed]:
     """Every row of a file, parsed; raises :class:`CatalogImportError` listing all bad rows."""
     errors: list[RowError] = []
     first_line: dict[str, int] = {}
-    for line, raw in _progress(read_rows(path, kind), f"{stage} {path.name}"):
+    for line, raw in _progress(read_rows(path, kind), f"{stage} {path.name}", progress):
         if isinstance(raw, RowError):
             errors.append(raw)
             continue
@@ -206,8 +208,16 @@ def _parsed_rows(path: Path, kind: Kind, settings: Settings, stage: str) -> Iter
         raise CatalogImportError(str(path), errors)
 
 
-def validate_file(path: str | Path, settings: Settings, *, kind: Kind | None = None) -> int:
+def validate_file(
+    path: str | Path,
+    settings: Settings,
+    *,
+    kind: Kind | None = None,
+    progress: bool | None = None,
+) -> int:
     """Check every row of a catalog file without touching the store.
+
+    ``progress`` shows a bar on stderr (default: only when stderr is a terminal).
 
     Returns:
         How many rows the file has.
@@ -218,7 +228,7 @@ def validate_file(path: str | Path, settings: Settings, *, kind: Kind | None = N
     """
     path = Path(path)
     kind = kind or detect_kind(path)
-    return sum(1 for _ in _parsed_rows(path, kind, settings, "checking"))
+    return sum(1 for _ in _parsed_rows(path, kind, settings, "checking", progress))
 
 
 def import_file(
@@ -228,6 +238,7 @@ def import_file(
     *,
     kind: Kind | None = None,
     now: datetime | None = None,
+    progress: bool | None = None,
 ) -> ImportReport:
     """Import a JSONL or CSV catalog file: all rows or nothing.
 
@@ -238,6 +249,7 @@ def import_file(
         settings: The shop's currency and time zone.
         kind: ``products`` or ``activities``; detected from the file name when not given.
         now: The import time (default: now); also the start of the occurrence horizon.
+        progress: Progress bars on stderr: ``None`` (default) only when stderr is a terminal.
 
     Returns:
         What was inserted, updated, left unchanged and newly revised.
@@ -249,13 +261,13 @@ def import_file(
     path = Path(path)
     kind = kind or detect_kind(path)
     now = aware(now, "now") if now is not None else datetime.now(UTC)
-    rows = validate_file(path, settings, kind=kind)
+    rows = validate_file(path, settings, kind=kind, progress=progress)
     report = ImportReport(source=str(path), kind=kind, rows=rows)
     if isinstance(target, Engine):
         with Session(target) as session, session.begin():
-            _apply(session, path, kind, settings, now, report)
+            _apply(session, path, kind, settings, now, report, progress)
     else:
-        _apply(target, path, kind, settings, now, report)
+        _apply(target, path, kind, settings, now, report, progress)
     counts = report.counts
     logger.info(
         "imported %s: %d %s (%d inserted, %d updated, %d unchanged, %d new revisions)",
@@ -277,10 +289,11 @@ def _apply(
     settings: Settings,
     now: datetime,
     report: ImportReport,
+    progress: bool | None,
 ) -> None:
     # The file is read again: memory stays flat for big catalogs. Should it have changed since
     # validation, the error surfaces here and the caller's transaction rolls back.
-    parsed = _parsed_rows(path, kind, settings, "importing")
+    parsed = _parsed_rows(path, kind, settings, "importing", progress)
     if kind == "products":
         outcomes = upsert_products(
             session, (p for p in parsed if isinstance(p, ProductData)), now=now

@@ -320,9 +320,12 @@ def import_complete_journey(
 
         steps.set_postfix_str("importing (one transaction)")
         with Session(shop.engine) as session, session.begin():
-            product_report = import_file(session, files[0], shop.settings, kind="products", now=now)
+            bars = None if progress else False
+            product_report = import_file(
+                session, files[0], shop.settings, kind="products", now=now, progress=bars
+            )
             activity_report = import_file(
-                session, files[1], shop.settings, kind="activities", now=now
+                session, files[1], shop.settings, kind="activities", now=now, progress=bars
             )
             outcomes = store.upsert_users(session, users, now=now)
         steps.update()

@@ -228,7 +228,14 @@ def _occurrences_step(ctx: DemoContext) -> int:
 
 
 def _import(ctx: DemoContext, path: Path, kind: catalog.Kind) -> int:
-    report = catalog.import_file(ctx.shop.engine, path, ctx.shop.settings, kind=kind, now=ctx.now)
+    report = catalog.import_file(
+        ctx.shop.engine,
+        path,
+        ctx.shop.settings,
+        kind=kind,
+        now=ctx.now,
+        progress=None if ctx.progress else False,
+    )
     return report.rows
 
 
