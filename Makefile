@@ -23,11 +23,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install shopassist with its dev tools
 
-run: $(STAMP)  ## set up the store, load the sample catalog and price a cart
+run: $(STAMP)  ## migrate the store, build the demo world (idempotent) and price a cart in it
 	$(BIN)/shopassist db upgrade
-	$(BIN)/shopassist catalog import examples/catalog/products.jsonl
-	$(BIN)/shopassist catalog import examples/catalog/activities.jsonl
-	$(BIN)/shopassist deals quote --user demo-shopper --cart P1:2 --cart P2:1
+	$(BIN)/shopassist data demo
+	$(BIN)/shopassist deals quote --user demo-shopper --cart dp-000001 --cart dp-000002:2
 
 check: $(STAMP)  ## ruff, mypy and the import-boundary contracts
 	$(BIN)/ruff format --check .
