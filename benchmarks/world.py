@@ -11,10 +11,10 @@ The world is deterministic from ``--seed``: 5,000 toy items over 20 categories a
 
 * ``slate_probabilities``: the true probabilities of every card, m slates at once;
 * ``simulate``: the same plus sampled click / claim / add-to-cart / purchase events;
-* sessions in waves: the log-generation recipe of docs/world.md (intents, 100 candidates per
-  session, match estimates, a Plackett-Luce logging policy with its propensities, clarifying
-  questions, fatigue and leaving), all sessions advancing one turn per wave until the decisions
-  reach m;
+* sessions in waves: ``policy.world.simulate_sessions``, the log-generation recipe of
+  docs/world.md (intents, 100 candidates per session, match estimates, a Plackett-Luce logging
+  policy with its propensities, clarifying questions, fatigue and leaving), all sessions
+  advancing one turn per wave, in batches until the decisions reach m;
 * ``ShoppingEnv.step``: one session at a time, as an online policy drives it.
 """
 
@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 
 from policy.world import (
-    DEFAULT_SESSION_PARAMS,
     Clarify,
     ItemBatch,
     Recommend,
@@ -39,13 +38,9 @@ from policy.world import (
     ShoppingEnv,
     UserChoiceModel,
     draw_intents,
-    known_fraction,
-    leave_probability,
-    match_estimate,
-    match_sharpness,
     sample_items,
     sample_shoppers,
-    true_match,
+    simulate_sessions,
 )
 
 N_ITEMS, N_CATEGORIES, N_BRANDS, N_USERS, K = 5000, 20, 50, 2000, 3
@@ -59,7 +54,10 @@ def _timed(fn: Callable[[], int]) -> tuple[int, float]:
 
 
 def _candidates(items: ItemBatch, intents: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Shape (s, N_CANDIDATES): 70% from the intended category, the rest from anywhere."""
+    """Shape (s, N_CANDIDATES): 70% from the intended category, the rest from anywhere.
+
+    Repeats within a row become -1 (padding): a candidate set lists each item once.
+    """
     order = np.argsort(items.category, kind="stable")
     starts = np.searchsorted(items.category[order], np.arange(N_CATEGORIES))
     sizes = np.bincount(items.category, minlength=N_CATEGORIES)
@@ -67,7 +65,12 @@ def _candidates(items: ItemBatch, intents: np.ndarray, rng: np.random.Generator)
     pick = (rng.random((intents.size, n_in)) * sizes[intents][:, None]).astype(np.int64)
     inside = order[starts[intents][:, None] + pick]
     anywhere = rng.integers(0, len(items), (intents.size, N_CANDIDATES - n_in))
-    return np.concatenate([inside, anywhere], axis=1)
+    cand = np.concatenate([inside, anywhere], axis=1)
+    order = np.argsort(cand, axis=1, kind="stable")
+    ranked = np.take_along_axis(cand, order, axis=1)
+    repeat = np.zeros(cand.shape, dtype=np.bool_)
+    np.put_along_axis(repeat, order[:, 1:], ranked[:, 1:] == ranked[:, :-1], axis=1)
+    return np.where(repeat, -1, cand)
 
 
 def sessions_in_waves(
@@ -77,64 +80,33 @@ def sessions_in_waves(
     n_decisions: int,
     rng: np.random.Generator,
 ) -> int:
-    """Simulate sessions turn by turn, all at once, until n_decisions slates were shown."""
+    """`simulate_sessions` on batches of sessions until n_decisions slates were shown.
+
+    The logging policy is Plackett-Luce over the assistant's match estimate alone (base scores
+    0, `match_weight` 1, temperature 0.2), with clarifying questions at a rate of 15%.
+    """
     decisions = 0
     while decisions < n_decisions:
         s = max(1000, (n_decisions - decisions) // 3)
         users = rng.integers(0, len(shoppers), s)
         intents = draw_intents(shoppers, users, rng)
         cand = _candidates(items, intents, rng)
-        truth = true_match(intents, items.category[cand], rng)
-        noise = rng.standard_normal(truth.shape)
-        seen = np.zeros(truth.shape, dtype=np.bool_)
-        clarified = np.zeros(s, dtype=np.int64)
-        streak = np.zeros(s, dtype=np.int64)
-        active = np.ones(s, dtype=np.bool_)
-        for turn in range(1, MAX_TURNS + 1):
-            f = known_fraction(clarified)
-            ask = active & (rng.random(s) < CLARIFY_RATE) & (f < 1.0)
-            show = np.flatnonzero(active & ~ask)
-            # Logging policy: Plackett-Luce over the match estimate (Gumbel top-k), with the
-            # propensity of the slate it drew; a real build logs `propensity` with the decision.
-            score = match_estimate(truth[show], noise[show], f[show]) / TEMPERATURE
-            slate_pos = np.argsort(-(score + rng.gumbel(size=score.shape)), axis=1)[:, :K]
-            top = np.take_along_axis(score, slate_pos, axis=1)
-            log_den = np.logaddexp.reduce(score, axis=1)
-            log_propensity = np.zeros(show.size)
-            for k in range(K):
-                log_propensity += top[:, k] - log_den
-                log_den += np.log1p(-np.exp(top[:, k] - log_den))  # drop the chosen item
-            rows = show[:, None]
-            _, out = model.simulate(
-                shoppers,
-                users[show],
-                items,
-                cand[rows, slate_pos],
-                rng,
-                match=truth[rows, slate_pos],
-                sharpness=match_sharpness(f[show]),
-                offset=-DEFAULT_SESSION_PARAMS.seen_penalty * seen[rows, slate_pos],
-            )
-            seen[rows, slate_pos] = True
-            decisions += show.size
-            clicked = np.zeros(s, dtype=np.bool_)
-            bought = np.zeros(s, dtype=np.bool_)
-            clicked[show] = out.click.any(axis=1)
-            bought[show] = out.purchase.any(axis=1)
-            streak[show] = np.where(clicked[show], 0, streak[show] + 1)
-            p_leave = leave_probability(
-                turn,
-                streak,
-                shoppers.patience[users],
-                clicked=clicked,
-                purchased=bought,
-                clarified=ask,
-                redundant_clarify=ask & (f >= 1.0),
-            )
-            clarified += ask
-            active &= rng.random(s) >= p_leave
-            if not active.any():
-                break
+        log = simulate_sessions(
+            model,
+            shoppers,
+            items,
+            users,
+            intents,
+            cand,
+            np.zeros(cand.shape),
+            rng,
+            slate_size=K,
+            temperature=TEMPERATURE,
+            match_weight=1.0,
+            clarify_rate=CLARIFY_RATE,
+            max_turns=MAX_TURNS,
+        )
+        decisions += len(log)
     return decisions
 
 

@@ -18,6 +18,7 @@ from .world import (
     OfferCoupon,
     Recommend,
     Reward,
+    SessionLog,
     ShopperLatents,
     ShoppingEnv,
     SlateOutcomes,
@@ -26,6 +27,7 @@ from .world import (
     UserChoiceModel,
     sample_items,
     sample_shoppers,
+    simulate_sessions,
     world_fingerprint,
 )
 
@@ -39,6 +41,7 @@ __all__: list[str] = [
     "OfferCoupon",
     "Recommend",
     "Reward",
+    "SessionLog",
     "ShopperLatents",
     "ShoppingEnv",
     "SlateOutcomes",
@@ -47,6 +50,7 @@ __all__: list[str] = [
     "UserChoiceModel",
     "sample_items",
     "sample_shoppers",
+    "simulate_sessions",
     "world",
     "world_fingerprint",
 ]

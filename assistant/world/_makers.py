@@ -81,7 +81,8 @@ class Makers(Drafting):
         if hour is None:
             hour = rng.choice((0, 8, 10, 12, 14, 16, 18, 20, 21, 22))
         minutes = rng.choice((60, 120) if hour == 0 else (60, 90, 120, 180))
-        start = self.local(-7 if weekend else -1, hour)
+        # Anchored five weeks back so the 30 days of logged history see these slots too.
+        start = self.local(-41 if weekend else -35, hour)
         begins, ends = (
             start.strftime("%H:%M"),
             (start + timedelta(minutes=minutes)).strftime("%H:%M"),
@@ -164,7 +165,7 @@ class Makers(Drafting):
             name_en, name_zh = weekday_names(weekday)
             when = (f"every {name_en}", f"每周{name_zh}")
             until = None if rng.random() < 0.3 else rng.randint(60, 180)
-            schedule = self.recurring(self.local(-14), f"FREQ=WEEKLY;BYDAY={weekday}", 1440, until)
+            schedule = self.recurring(self.local(-35), f"FREQ=WEEKLY;BYDAY={weekday}", 1440, until)
         terms = (
             [
                 f"For members only, all day {when[0]} (shop time).",

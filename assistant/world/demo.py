@@ -9,12 +9,9 @@ call with the same parameters a fast no-op; ``force=True`` rebuilds: re-importin
 idempotent upsert, and generated items that the new build no longer has (ids starting with
 ``dp-`` / ``da-``) are removed explicitly.
 
-Adding a step is one line in :data:`STEPS`, e.g. logged interactions after the occurrences::
-
-    DemoStep("logs", _logs_step),
-
-where ``_logs_step(ctx: DemoContext) -> int`` calls ``generate_logs(ctx.shop, seed=ctx.params.seed,
-now=ctx.now, progress=ctx.progress, ...)`` and returns the count to report.
+The last step draws the logged interactions (:func:`assistant.world.logs.generate_logs`):
+2,000 shoppers and 200,000 impressions at the default size, scaled down with the catalog for
+small builds (:func:`logs_size`). Adding a step is one line in :data:`STEPS`.
 
 A step may read ``ctx.shop``, ``ctx.directory``, ``ctx.params`` (products, seed, per_type,
 categories), ``ctx.now`` and ``ctx.progress``, and what earlier steps left in
@@ -50,10 +47,12 @@ from assistant.schedule import aware
 from assistant.store.models import ActivityRecord, OccurrenceRecord, ProductRecord
 from assistant.world.activities import ACTIVITY_PREFIX, DEFAULT_PER_TYPE, generate_activities
 from assistant.world.catalog import PRODUCT_PREFIX, check_options, generate_catalog
+from assistant.world.logs import generate_logs
 
 __all__ = [
     "GENERATOR_VERSION",
     "STEPS",
+    "logs_size",
     "DemoContext",
     "DemoParams",
     "DemoReport",
@@ -239,11 +238,36 @@ def _import(ctx: DemoContext, path: Path, kind: catalog.Kind) -> int:
     return report.rows
 
 
+def logs_size(products: int) -> tuple[int, int]:
+    """Shoppers and impressions logged for a catalog of ``products``: (2000, 200000) at 5,000.
+
+    >>> logs_size(5000), logs_size(600)
+    ((2000, 200000), (240, 24000))
+    """
+    return min(2000, max(20, products * 2 // 5)), min(200_000, 40 * products)
+
+
+def _logs_step(ctx: DemoContext) -> int:
+    users, impressions = logs_size(ctx.params.products)
+    report = generate_logs(
+        ctx.shop,
+        users=users,
+        min_impressions=impressions,
+        seed=ctx.params.seed,
+        now=ctx.now,
+        replace=True,
+        progress=ctx.progress,
+    )
+    ctx.details["logs"] = report.summary()
+    return report.impressions
+
+
 STEPS: tuple[DemoStep, ...] = (
     DemoStep("products", _catalog_step),
     DemoStep("activities", _activities_step),
     DemoStep("removed", _cleanup_step),
     DemoStep("occurrences", _occurrences_step),
+    DemoStep("logs", _logs_step),
 )
 """The build, in order; each step's name is the key of its count and seconds in the report."""
 

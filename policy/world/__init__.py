@@ -6,7 +6,9 @@ patience; a choice model (`UserChoiceModel`) that gives the TRUE probabilities o
 add-to-cart and purchase for every card of a slate (position-based examination x binary-logit
 attraction, then a conversion funnel) and samples them, one slate or a million at once; and a
 session environment (`ShoppingEnv`) with a Gymnasium-like API where the assistant recommends,
-asks, offers a coupon or hands off, and the shopper may leave.
+asks, offers a coupon or hands off, and the shopper may leave; and `simulate_sessions`, which
+runs thousands of sessions at once under a Plackett-Luce logging policy and returns logged
+decisions with their exact propensities.
 
 Inputs are numpy arrays and frozen dataclasses (`ItemBatch`, `ShopperLatents`); nothing here
 imports another project package. Every equation is in docs/world.md. The parameters are frozen:
@@ -41,6 +43,7 @@ from ._params import (
     ShopperPriors,
     world_fingerprint,
 )
+from ._plackett_luce import plackett_luce_propensities
 from ._session import (
     known_fraction,
     leave_probability,
@@ -49,6 +52,7 @@ from ._session import (
     true_match,
 )
 from ._shoppers import ShopperLatents, draw_intents, sample_shoppers
+from ._waves import SessionLog, simulate_sessions
 
 __all__ = [
     "DEFAULT_CHOICE_PARAMS",
@@ -67,6 +71,7 @@ __all__ = [
     "Recommend",
     "Reward",
     "SegmentPrior",
+    "SessionLog",
     "SessionParams",
     "ShopperLatents",
     "ShopperPriors",
@@ -80,8 +85,10 @@ __all__ = [
     "leave_probability",
     "match_estimate",
     "match_sharpness",
+    "plackett_luce_propensities",
     "sample_items",
     "sample_shoppers",
+    "simulate_sessions",
     "true_match",
     "world_fingerprint",
 ]
