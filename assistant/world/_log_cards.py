@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.domain import Activity, ActivityStatus, ActivityType, Product, Scope
+from assistant.domain import Activity, ActivityStatus, ActivityType
+from assistant.pricing import ScopeIndex
 from policy.world import DealType
 
-__all__ = ["AUDIENCE_CODES", "LOG_PERIOD", "Cards", "ScopeIndex", "cards_of"]
+__all__ = ["AUDIENCE_CODES", "LOG_PERIOD", "Cards", "cards_of"]
 
 LOG_PERIOD = timedelta(days=30)
 """How far back the logs go; activity windows are read over this period."""
@@ -23,40 +24,6 @@ AUDIENCE_CODES = {"all": 0, "members": 1, "new_users": 2, "segment": 3}
 
 IntArray = npt.NDArray[np.int64]
 _MAX_DEPTH = 0.9
-
-
-class ScopeIndex:
-    """Which product rows a scope covers, without calling ``Scope.covers`` per product."""
-
-    def __init__(self, products: Sequence[Product]) -> None:
-        self.n = len(products)
-        self.by_prefix: dict[str, list[int]] = {}
-        self.by_brand: dict[str, list[int]] = {}
-        self.by_id = {p.id: i for i, p in enumerate(products)}
-        for i, p in enumerate(products):
-            parts = p.category.split("/")
-            for depth in range(1, len(parts) + 1):
-                self.by_prefix.setdefault("/".join(parts[:depth]), []).append(i)
-            self.by_brand.setdefault(p.brand.casefold(), []).append(i)
-
-    def rows(self, scope: Scope) -> IntArray:
-        """The rows ``scope`` covers, sorted (the semantics of ``Scope.covers``)."""
-        if scope.all:
-            return np.arange(self.n, dtype=np.int64)
-        sets: list[IntArray] = []
-        if scope.categories:
-            found = [self.by_prefix.get(c.strip("/"), []) for c in scope.categories]
-            sets.append(np.unique(np.concatenate([np.asarray(f, dtype=np.int64) for f in found])))
-        if scope.brands:
-            found = [self.by_brand.get(b.casefold(), []) for b in scope.brands]
-            sets.append(np.unique(np.concatenate([np.asarray(f, dtype=np.int64) for f in found])))
-        if scope.products:
-            ids = [self.by_id[p] for p in scope.products if p in self.by_id]
-            sets.append(np.unique(np.asarray(ids, dtype=np.int64)))
-        out = sets[0]
-        for other in sets[1:]:
-            out = np.intersect1d(out, other)
-        return out
 
 
 def _card_depth(activity: Activity, base: float, fee: int) -> float:

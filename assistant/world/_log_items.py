@@ -26,8 +26,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import sys
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,14 +36,13 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
-from tqdm import tqdm
 
 from assistant import store
-from assistant.deals import DealContext, eligibility, quote_item
-from assistant.domain import Activity, ActivityType, Group, Product, Shopper
+from assistant.deals import CartQuote, DealContext
+from assistant.domain import ActivityType, Product, Shopper
 from assistant.money import Currency
-from assistant.schedule import Schedule
-from assistant.world._log_cards import LOG_PERIOD, ScopeIndex, cards_of
+from assistant.pricing import ScopeIndex, price_items
+from assistant.world._log_cards import LOG_PERIOD, cards_of
 from policy.world import DealType, ItemBatch
 
 __all__ = ["LOG_PERIOD", "CatalogSnapshot", "snapshot"]
@@ -148,26 +145,8 @@ class _Priced(NamedTuple):
     deal_ids: tuple[str, ...]
 
 
-def _could_apply(activity: Activity, price: int) -> bool:
-    """Whether ``activity`` can change a one-unit quote of a product at ``price`` (minor).
-
-    Exact for one unit: its goods never exceed the price, so a threshold's first tier, a
-    coupon's or free shipping's minimum spend above the price, and a bundle of two or more
-    units can never apply; a coupon of unknown value never applies.
-    """
-    t = activity.type
-    if t is ActivityType.THRESHOLD:
-        return bool(activity.tiers) and activity.tiers[0].threshold <= price
-    if t is ActivityType.BUNDLE:
-        return (activity.min_quantity or 1) <= 1
-    if t in (ActivityType.COUPON, ActivityType.NEW_USER) and not activity.value_known:
-        return False
-    return t.group is Group.ITEM or (activity.min_spend or 0) <= price
-
-
-def _price(product: Product, activities: list[Activity], ctx: DealContext) -> _Priced:
+def _price(quote: CartQuote) -> _Priced:
     """The deal engine's one-unit quote, reduced to what the card shows."""
-    quote = quote_item(product, activities, ctx)
     item = quote.lines[0].item_deal
     goods = [d for d in (quote.order, quote.coupon) if d is not None]
     main = item or max(goods, key=lambda d: d.discount, default=None) or quote.free_shipping
@@ -221,20 +200,6 @@ def snapshot(
         shipping_fee=shipping_fee,
         budget_left=store.budget_left(session, [a.id for a in activities]),
     )
-    # Activities live now for the typical shopper, their schedule resolved to the live window:
-    # the same quote at `now`, without expanding an RRULE again for every product.
-    live: list[Activity] = []
-    for activity in activities:
-        window = activity.schedule.window_at(now)
-        if window is not None and eligibility(activity, ctx) is None:
-            live.append(dataclasses.replace(activity, schedule=Schedule.once(*window)))
-    shared = [n for n, a in enumerate(live) if a.scope.all]
-    covering: list[list[int]] = [[] for _ in products]
-    for n, activity in enumerate(live):
-        if not activity.scope.all:
-            for row in index.rows(activity.scope).tolist():
-                covering[row].append(n)
-
     n_p = len(products)
     final = np.empty(n_p, dtype=np.int64)
     deal_type = np.empty(n_p, dtype=np.int64)
@@ -242,17 +207,9 @@ def snapshot(
     flash = np.zeros(n_p, dtype=np.bool_)
     hours = np.full(n_p, np.inf)
     deal_ids: list[tuple[str, ...]] = []
-    quoted: dict[tuple[int, tuple[int, ...]], _Priced] = {}
-    bar = tqdm(products, desc="pricing products", unit="product", file=sys.stderr,
-               disable=not progress, leave=False)  # fmt: skip
-    for row, product in enumerate(bar):
-        # Only activities that can apply to one unit at this price: the same quote, faster,
-        # and products that share a price and those activities share it.
-        usable = tuple(n for n in shared + covering[row] if _could_apply(live[n], product.price))
-        key = (product.price, usable)
-        if key not in quoted:
-            quoted[key] = _price(product, [live[n] for n in usable], ctx)
-        priced = quoted[key]
+    quotes = price_items(products, activities, ctx, progress=progress)
+    for row, quote in enumerate(quotes):
+        priced = _price(quote)
         final[row], deal_type[row], claim[row], flash[row] = priced[:4]
         if priced.until is not None:
             hours[row] = max(priced.until - now.timestamp(), 0.0) / 3600.0
