@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; unset means SQLite at var/shopassist.db"
     )
     chroma_url: str | None = Field(default=None, description="unset means local var/chroma")
+    embedder: str = Field(
+        default="use",
+        description='"use" (USE-multilingual, bundled), "minilm" (English) or '
+        '"openai:<model>@<base_url>" (a vLLM-served embedding model)',
+    )
     jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
     admin_password: SecretStr = SecretStr(DEMO_ADMIN_PASSWORD)
     shipping_fee: str = Field(default="6.00", description="flat fee in the shop currency")

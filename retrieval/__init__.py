@@ -2,4 +2,69 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from retrieval._index_errors import (
+    ChromaUnavailableError,
+    IndexLockedError,
+    IndexMismatchError,
+    VectorIndexError,
+)
+from retrieval._index_meta import (
+    MAX_EPOCH,
+    ActivityMeta,
+    IndexItem,
+    MetaValue,
+    ProductMeta,
+    activities_for_category_where,
+    category_subtree_where,
+    live_where,
+    where_all,
+)
+from retrieval._lock import index_lock
+from retrieval.cache import CachedEmbedder, CacheStats, EmbeddingCache, text_key
+from retrieval.embedders import (
+    EMBEDDER_SPECS,
+    Embedder,
+    EmbeddingError,
+    MiniLMEmbedder,
+    OpenAIEmbedder,
+    UseEmbedder,
+    make_embedder,
+)
+from retrieval.index import SCHEMA_VERSION, ChromaIndex, IndexExport, make_client
+from retrieval.sync import SyncReport, sync_index
+
+__all__: list[str] = [
+    # embedders and the embedding cache
+    "EMBEDDER_SPECS",
+    "CacheStats",
+    "CachedEmbedder",
+    "Embedder",
+    "EmbeddingCache",
+    "EmbeddingError",
+    "MiniLMEmbedder",
+    "OpenAIEmbedder",
+    "UseEmbedder",
+    "make_embedder",
+    "text_key",
+    # Chroma indexes, their metadata schema, sync and the writer lock
+    "MAX_EPOCH",
+    "SCHEMA_VERSION",
+    "ActivityMeta",
+    "ChromaIndex",
+    "ChromaUnavailableError",
+    "IndexExport",
+    "IndexItem",
+    "IndexLockedError",
+    "IndexMismatchError",
+    "MetaValue",
+    "ProductMeta",
+    "SyncReport",
+    "VectorIndexError",
+    "activities_for_category_where",
+    "category_subtree_where",
+    "index_lock",
+    "live_where",
+    "make_client",
+    "sync_index",
+    "where_all",
+]

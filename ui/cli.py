@@ -149,6 +149,15 @@ def _cmd_data_complete_journey(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_index(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.indexing import sync_catalog_index
+
+    report = sync_catalog_index(Shop.from_settings(), rebuild=args.rebuild, progress=not args.quiet)
+    print(report.summary())
+    return EXIT_OK
+
+
 def _cmd_claim(args: argparse.Namespace) -> int:
     from assistant.app import Shop
 
@@ -239,6 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cj.add_argument("--quiet", action="store_true", help="no progress bars")
     cj.set_defaults(handler=_cmd_data_complete_journey)
+
+    index = sub.add_parser(
+        "index",
+        help="sync the Chroma indexes of products and activities from SQL",
+        description="Embed and upsert what is new or changed in SQL, delete what is gone. "
+        "Idempotent and resumable: a killed run is finished by the next one. One writer at a "
+        "time (var/chroma.lock). SHOPASSIST_CHROMA_URL selects a Chroma server; "
+        "SHOPASSIST_EMBEDDER the embedding model.",
+    )
+    index.add_argument(
+        "--rebuild", action="store_true", help="drop both collections and index everything again"
+    )
+    index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.set_defaults(handler=_cmd_index)
 
     deals = sub.add_parser("deals", help="price carts with the deal engine")
     deals_sub = deals.add_subparsers(dest="deals_command", metavar="ACTION", parser_class=_Parser)
