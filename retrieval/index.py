@@ -6,6 +6,9 @@ fails offline). Collections use cosine distance; :meth:`ChromaIndex.query` retur
 ``score = 1 - distance``. Each collection records the embedder's name, the dimension and
 :data:`SCHEMA_VERSION` in its metadata and refuses to open for a different embedder.
 
+A record may hold at most :data:`MAX_LIST_ITEMS` list elements as Chroma lists; longer lists are
+stored packed (see :data:`MAX_LIST_ITEMS`) and unpacked again by :meth:`ChromaIndex.export`.
+
 ``chromadb`` is imported lazily (about a second), so importing :mod:`retrieval` stays cheap.
 
 Example:
@@ -15,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,12 +36,27 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-__all__ = ["SCHEMA_VERSION", "ChromaIndex", "IndexExport", "make_client"]
+__all__ = ["MAX_LIST_ITEMS", "SCHEMA_VERSION", "ChromaIndex", "IndexExport", "make_client"]
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 """Bumped when the stored metadata schema changes; an older collection must be rebuilt."""
+
+MAX_LIST_ITEMS = 5000
+"""List elements (all list-valued keys together) one record stores as Chroma lists.
+
+Chroma's local SQLite writer (chromadb 1.5) inserts all of a record's list elements in one
+statement with six parameters each, and SQLite allows 32,766 parameters: a record with 5,462 or
+more elements is accepted by ``upsert`` and logged, then fails to apply ("Error in compaction:
+Failed to apply logs to the metadata segment"), and every later read of the collection fails
+on the same log entry. So the longest lists of a record over this budget are stored as a JSON
+string under ``KEY@json`` instead (a ``where`` on ``KEY`` does not see them; nothing filters on
+``scope_products``, the one list that grows this long), and :meth:`ChromaIndex.export` returns
+them as ordinary tuples under ``KEY``.
+"""
+
+_PACKED = "@json"
 
 
 def _settings() -> Any:
@@ -108,8 +127,32 @@ def _chunks(n: int, size: int) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
+def _stored_metadata(item: IndexItem) -> dict[str, Any]:
+    """What Chroma stores for ``item``: lists as lists, over-long ones packed as JSON strings."""
+    meta: dict[str, Any] = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in item.metadata.items()
+    }
+    lists = sorted((k for k, v in meta.items() if isinstance(v, list)), key=lambda k: -len(meta[k]))
+    total = sum(len(meta[k]) for k in lists)
+    for key in lists:
+        if total <= MAX_LIST_ITEMS:
+            break
+        total -= len(meta[key])
+        meta[key + _PACKED] = json.dumps(meta.pop(key), ensure_ascii=False, separators=(",", ":"))
+    meta["content_hash"] = item.content_hash
+    meta["text_hash"] = item.text_hash
+    return meta
+
+
 def _tupled(meta: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in (meta or {}).items()}
+    """Stored metadata as items hold it: lists as tuples, packed lists unpacked."""
+    out: dict[str, Any] = {}
+    for key, value in (meta or {}).items():
+        if key.endswith(_PACKED) and isinstance(value, str):
+            out[key.removesuffix(_PACKED)] = tuple(json.loads(value))
+        else:
+            out[key] = tuple(value) if isinstance(value, list) else value
+    return out
 
 
 class ChromaIndex:
@@ -211,14 +254,16 @@ class ChromaIndex:
         """Insert or replace records; each chunk of ``max_batch_size`` is one atomic write.
 
         Chroma merges metadata on upsert, so keys an existing record had and the new item
-        lacks are deleted explicitly: the stored metadata is exactly the item's.
+        lacks are deleted explicitly: the stored metadata is exactly the item's (lists over
+        :data:`MAX_LIST_ITEMS` packed as JSON).
 
         Args:
             items: The records; ids unique.
             vectors: Their embeddings, shape ``(len(items), dim)``.
 
         Raises:
-            ValueError: Shapes disagree, a vector is not finite, or an id repeats.
+            ValueError: Shapes disagree, a vector is not finite, an id repeats, or a metadata
+                key ends ``@json``.
         """
         matrix = np.asarray(vectors, dtype=np.float32)
         if matrix.ndim != 2 or matrix.shape != (len(items), self.dim):
@@ -230,6 +275,10 @@ class ChromaIndex:
         ids = [item.id for item in items]
         if len(set(ids)) != len(ids):
             raise ValueError("item ids must be unique within one upsert")
+        for item in items:
+            packed = [k for k in item.metadata if k.endswith(_PACKED)]
+            if packed:
+                raise ValueError(f"item {item.id!r}: metadata key {packed[0]!r} ends {_PACKED!r}")
         for part in _chunks(len(items), self.max_batch_size):
             batch = items[part]
             old = self._collection.get(ids=ids[part], include=["metadatas"])
@@ -237,11 +286,7 @@ class ChromaIndex:
             old_keys = {i: set(m or {}) for i, m in zip(old["ids"], old_metas, strict=True)}
             metadatas: list[dict[str, Any]] = []
             for item in batch:
-                meta: dict[str, Any] = {
-                    k: list(v) if isinstance(v, tuple) else v for k, v in item.metadata.items()
-                }
-                meta["content_hash"] = item.content_hash
-                meta["text_hash"] = item.text_hash
+                meta = _stored_metadata(item)
                 meta.update(dict.fromkeys(old_keys.get(item.id, set()) - meta.keys()))
                 metadatas.append(meta)
             self._collection.upsert(

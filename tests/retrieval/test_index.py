@@ -124,6 +124,43 @@ def test_upsert_replaces_metadata_exactly(
     }
 
 
+def test_long_lists_are_packed_and_round_trip(
+    chroma_client: Any, index_ns: str, hash_embedder: HashEmbedder
+) -> None:
+    """A coupon scoped to 14k products once broke the collection (Chroma/SQLite limit)."""
+    index = ChromaIndex.open(
+        chroma_client, f"{index_ns}activities", dim=64, embedder_name=hash_embedder.name
+    )
+    many = [f"p{i}" for i in range(6000)]  # Chroma 1.5 fails from 5,462 list elements
+    meta = ActivityMeta("coupon", "coupon", 0, None, categories=["shoes"], products=many)
+    big = IndexItem("big", "deal big", meta.to_metadata())
+    small = IndexItem("small", "deal small", {**meta.to_metadata(), "scope_products": ("p1",)})
+    index.upsert([big, small], hash_embedder.embed(["deal big", "deal small"]))
+
+    def stored() -> dict[str, dict[str, Any]]:
+        export = index.export()
+        return {rid: dict(m) for rid, m in zip(export.ids, export.metadatas, strict=True)}
+
+    for item in (big, small):
+        assert stored()[item.id] == {
+            **item.metadata,
+            "content_hash": item.content_hash,
+            "text_hash": item.text_hash,
+        }
+    query = hash_embedder.embed(["deal"])[0]
+    hits = index.query(query, k=5, where=activities_for_category_where("shoes"))
+    assert {rid for rid, _ in hits} == {"big", "small"}
+    shrunk = IndexItem("big", "deal big", dict(small.metadata))
+    index.upsert([shrunk], query[None, :])  # the packed list turns back into a Chroma list
+    assert stored()["big"] == {
+        **shrunk.metadata,
+        "content_hash": shrunk.content_hash,
+        "text_hash": shrunk.text_hash,
+    }
+    with pytest.raises(ValueError, match="@json"):
+        index.upsert([IndexItem("x", "x", {"k@json": "[]"})], query[None, :])
+
+
 def test_batches_vectors_and_export(
     products_index: ChromaIndex, hash_embedder: HashEmbedder
 ) -> None:
