@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chromadb.errors import ChromaError
 from sqlalchemy import select
 
 from assistant import store
@@ -195,6 +196,11 @@ def sync_catalog_index(
                 logger.info("index %s synced: %s", name, reports[name])
     except VectorIndexError as exc:
         raise RetrievalError(str(exc)) from exc
+    except ChromaError as exc:
+        raise RetrievalError(
+            f"the Chroma index failed ({exc}); if it persists, the index is damaged: run "
+            "`shopassist index --rebuild` (SQL is the source of truth, nothing is lost)"
+        ) from exc
     return IndexReport(reports[PRODUCTS], reports[ACTIVITIES])
 
 

@@ -17,10 +17,11 @@ import pytest
 
 from assistant.app import Shop
 from assistant.config import Settings
+from assistant.errors import RetrievalError
 from assistant.indexing import ACTIVITIES, PRODUCTS, sync_catalog_index
 from assistant.store import make_engine
 from assistant.world import STEPS, build_demo
-from retrieval import ChromaIndex, make_client, make_embedder
+from retrieval import ChromaIndex, index_lock, make_client, make_embedder
 
 NOW = datetime(2030, 6, 15, 12, tzinfo=UTC)
 LEAVES = [
@@ -149,8 +150,5 @@ def test_a_killed_index_run_is_finished_by_the_next(var: Path, tmp_path: Path) -
 
 
 def test_a_second_writer_is_refused(var: Path) -> None:
-    from assistant.errors import RetrievalError
-    from retrieval import index_lock
-
     with index_lock(var / "chroma.lock"), pytest.raises(RetrievalError, match="another"):
         sync_catalog_index(_shop(var), progress=False, now=NOW)
