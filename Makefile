@@ -44,6 +44,7 @@ test: check  ## checks, then every test not marked slow, then each benchmark's -
 	$(BIN)/python benchmarks/world.py --quick
 	$(BIN)/python benchmarks/embeddings.py --quick
 	$(BIN)/python benchmarks/chroma_raw.py --quick
+	$(BIN)/python benchmarks/retrieval.py --quick
 
 test-full: check  ## checks, every test including slow ones, and the full benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -51,12 +52,14 @@ test-full: check  ## checks, every test including slow ones, and the full benchm
 	$(BIN)/python benchmarks/world.py
 	$(BIN)/python benchmarks/embeddings.py
 	$(BIN)/python benchmarks/chroma_raw.py
+	$(BIN)/python benchmarks/retrieval.py
 
 bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/deals.py --output docs/deals-latest.md
 	$(BIN)/python benchmarks/world.py --output docs/world-sim-latest.md
 	$(BIN)/python benchmarks/embeddings.py --output docs/embeddings-latest.md
 	$(BIN)/python benchmarks/chroma_raw.py --output docs/chroma-raw-latest.md
+	$(BIN)/python benchmarks/retrieval.py --output docs/retrieval-latest.md
 
 clean:  ## remove the venv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

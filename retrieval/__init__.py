@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from retrieval._filters import Filters
 from retrieval._index_errors import (
     ChromaUnavailableError,
     IndexLockedError,
@@ -20,6 +21,7 @@ from retrieval._index_meta import (
     where_all,
 )
 from retrieval._lock import index_lock
+from retrieval._reload import ReloadingIndex, load_search_index
 from retrieval.cache import CachedEmbedder, CacheStats, EmbeddingCache, text_key
 from retrieval.embedders import (
     EMBEDDER_SPECS,
@@ -31,6 +33,8 @@ from retrieval.embedders import (
     make_embedder,
 )
 from retrieval.index import SCHEMA_VERSION, ChromaIndex, IndexExport, make_client
+from retrieval.metrics import mrr, ndcg_at_k, recall_at_k, recall_vs_exact
+from retrieval.search import DEFAULT_MODE, Hit, Mode, SearchIndex, SearchResult
 from retrieval.sync import SyncReport, sync_index
 
 __all__: list[str] = [
@@ -67,4 +71,17 @@ __all__: list[str] = [
     "make_client",
     "sync_index",
     "where_all",
+    # fast filtered search, expansion, reload by revision, and retrieval metrics
+    "DEFAULT_MODE",
+    "Filters",
+    "Hit",
+    "Mode",
+    "ReloadingIndex",
+    "SearchIndex",
+    "SearchResult",
+    "load_search_index",
+    "mrr",
+    "ndcg_at_k",
+    "recall_at_k",
+    "recall_vs_exact",
 ]
