@@ -149,7 +149,7 @@ def _related(
     if not owner.shape[0] or not cap:
         return out
     width = int(other.max()) + 1
-    codes = np.unique(owner * width + other)
+    codes = np.sort(owner * width + other)  # links never repeat a pair
     owners, others = codes // width, codes % width
     starts = np.searchsorted(owners, np.arange(n))
     keep = np.arange(codes.shape[0]) - starts[owners] < cap

@@ -2,32 +2,20 @@
 
 Which filter applies to what:
 
-=====================  ==========  ===========================================================
-filter                 products    activities
-=====================  ==========  ===========================================================
-``min_price``,         final price (an unpriced product fails any price bound); an activity
-``max_price``          passes when it covers at least one product that passes
-``categories``         subtree     covers at least one product in one of the subtrees
-``brands_in/out``      brand       covers at least one product of an allowed brand
-``in_stock``           in stock    covers at least one in-stock product
-``activity_types``     covered by  type is one of them
-                       a passing
-                       activity
-``valid_at``           (via        ``starts <= valid_at < ends``
-                       activity)
-``audience``           (via        ``"all"`` or one of the shopper's audiences
-                       activity)
-=====================  ==========  ===========================================================
+* Products: ``min_price``/``max_price`` on the final price (an unpriced product fails any
+  bound), ``categories`` (subtrees), ``brands_in``/``brands_out``, ``in_stock``.
+* Activities: ``activity_types``, ``valid_at`` (``starts <= valid_at < ends``) and
+  ``audience`` (``"all"`` or one of the shopper's audiences).
+* Across: an activity must cover at least one product that passes the product filters (when
+  any is given); when ``activity_types`` is given ("laptops on flash sale"), a product must be
+  covered by an activity that passes every activity filter.
 
-Products are restricted by the activity filters only when ``activity_types`` is given ("laptops
-on flash sale"): then a product must be covered by an activity that passes every activity
-filter. An activity must cover at least one product passing the product filters whenever one is
-given, so no returned item ever breaks a filter the shopper stated.
+So no returned item ever breaks a filter the shopper stated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["Filters", "normalize_category"]
@@ -72,6 +60,9 @@ def _money(name: str, value: int | None) -> int | None:
 class Filters:
     """The shopper's hard constraints; every field is optional (the default filters nothing).
 
+    Lists are stored as tuples (deduplicated; brands casefolded), ``audience`` as a frozenset,
+    so filters are hashable and can key a cache.
+
     Args:
         min_price: Lowest final price, minor units of the shop currency, inclusive.
         max_price: Highest final price, inclusive.
@@ -103,12 +94,12 @@ class Filters:
 
     min_price: int | None = None
     max_price: int | None = None
-    categories: tuple[str, ...] = ()
-    brands_in: tuple[str, ...] = ()
-    brands_out: tuple[str, ...] = ()
-    activity_types: tuple[str, ...] = ()
+    categories: Sequence[str] = ()
+    brands_in: Sequence[str] = ()
+    brands_out: Sequence[str] = ()
+    activity_types: Sequence[str] = ()
     valid_at: int | None = None
-    audience: frozenset[str] | None = field(default=None)
+    audience: Collection[str] | None = field(default=None)
     in_stock: bool = False
 
     def __post_init__(self) -> None:

@@ -179,7 +179,7 @@ def rrf_fuse(
 
     Example:
         >>> rows, scores = rrf_fuse([np.array([3, 1]), np.array([1, 2])], 3)
-        >>> rows.tolist(), [round(s * 61, 3) for s in scores]
+        >>> rows.tolist(), [round(s * 61, 3) for s in scores.tolist()]
         ([1, 3, 2], [1.984, 1.0, 0.984])
     """
     if not rankings or all(r.shape[0] == 0 for r in rankings):

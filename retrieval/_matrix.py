@@ -13,13 +13,13 @@ Two plans, chosen per query from the number of groups to touch:
   when the groups are contiguous, gathered otherwise.
 * **two-stage**: score the groups of the ranges in a low-dimensional PCA projection
   (``stage1_dim`` floats a group: 28k x 64 float32 is 7 MB, cache-resident), keep the best
-  ``rerank`` groups that have an allowed member, and rescore only those with the full vectors.
-  Returned scores are exact; membership is approximate, with recall against the exact plan
-  measured in ``benchmarks/retrieval.py``.
+  ``max(min_rerank, rerank * k)`` groups that have an allowed member, and rescore only those
+  with the full vectors. Returned scores are exact; membership is approximate, with recall
+  against the exact plan measured in ``benchmarks/retrieval.py`` (0.99-1.00).
 
-Why not HNSW with a filter: measured here, Chroma's ``where``-filtered HNSW search is 10-100x
-slower than its unfiltered search and loses recall (``docs/chroma-raw.md``); a masked scan
-never loses a row to a filter and costs the same whatever the filter's selectivity.
+Why not HNSW with a filter: measured here, Chroma's ``where``-filtered HNSW search is about
+100x slower than its unfiltered search and loses recall (``docs/retrieval.md``); a masked scan
+never loses a row to a filter, and a selective filter only makes it cheaper.
 
 BLAS runs single-threaded inside a search (``threads``): on this 2-core machine, busy with
 other work, a 2-thread OpenBLAS GEMV had an 8 ms floor (thread wake-ups), 1 thread had none.
@@ -84,7 +84,9 @@ class VectorMatrix:
             memory; widened to float32 before any product, so scores are float32).
         stage1_dim: Width of the PCA projection of the two-stage plan (clipped to ``dim``);
             0 disables the two-stage plan.
-        rerank: Groups the two-stage plan rescores exactly: ``max(rerank, 4 * k)``.
+        rerank: Groups the two-stage plan rescores exactly per row asked for.
+        min_rerank: The fewest groups it rescores: ``max(min_rerank, rerank * k)`` in all
+            (3,000 for the top 300, 2,000 for the top 50 by default).
         exact_groups: The auto plan is exact when it touches at most this many groups.
         threads: BLAS threads inside a search.
         seed: Seed of the PCA sample.
@@ -105,7 +107,8 @@ class VectorMatrix:
         breaks: Sequence[int] | NDArray[np.int64] = (),
         dtype: Literal["float32", "float16"] = "float32",
         stage1_dim: int = 64,
-        rerank: int = 3000,
+        rerank: int = 10,
+        min_rerank: int = 2000,
         exact_groups: int = 4000,
         threads: int = 1,
         seed: int = 0,
@@ -118,6 +121,7 @@ class VectorMatrix:
         self.n, self.dim = int(matrix.shape[0]), int(matrix.shape[1])
         self.dtype = dtype
         self.rerank = rerank
+        self.min_rerank = min_rerank
         self.exact_groups = exact_groups
         self.threads = threads
         new = np.ones(self.n, dtype=np.bool_)
@@ -240,7 +244,7 @@ class VectorMatrix:
                 approx = approx[keep]
         else:
             approx = self._low[groups] @ low_query
-        wanted = min(max(self.rerank, 4 * k), groups.shape[0])
+        wanted = min(max(self.min_rerank, self.rerank * k), groups.shape[0])
         best = np.argpartition(-approx, wanted - 1)[:wanted]
         groups, allowed = groups[best], allowed[best]
         scores = np.asarray(self._full[groups], dtype=np.float32) @ query

@@ -120,7 +120,8 @@ class SearchIndex:
         revision: The source's revision (e.g. the Chroma collections' counters).
         dtype: Storage of the vectors, ``"float32"`` or ``"float16"``.
         stage1_dim: PCA width of the two-stage plan (0: always exact).
-        rerank: Distinct vectors the two-stage plan rescores exactly (at least ``4 * k``).
+        rerank: Distinct vectors the two-stage plan rescores exactly per result asked for.
+        min_rerank: The fewest it rescores (``max(min_rerank, rerank * k)`` in all).
         exact_groups: Searches touching at most this many distinct vectors are exact.
         expansion_weight: Factor on a returned product's score for the activities covering it
             (0: activities are not expanded).
@@ -144,7 +145,8 @@ class SearchIndex:
         revision: int = 0,
         dtype: Literal["float32", "float16"] = "float32",
         stage1_dim: int = 64,
-        rerank: int = 3000,
+        rerank: int = 10,
+        min_rerank: int = 2000,
         exact_groups: int = 4000,
         expansion_weight: float = 0.9,
         product_weight: float = 0.6,
@@ -169,6 +171,7 @@ class SearchIndex:
         self.per_activity = per_activity
         self.max_related = max_related
         options = {"dtype": dtype, "stage1_dim": stage1_dim, "rerank": rerank}
+        options["min_rerank"] = min_rerank
         options["exact_groups"] = exact_groups
         keys = [sort_key(m) for m in metas]
         order, _ = row_order(ids, p_vectors, keys.__getitem__)

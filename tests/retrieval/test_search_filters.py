@@ -158,6 +158,7 @@ def index_for(seed: int, variant: str) -> tuple[Catalog, SearchIndex]:
         catalog = make_catalog(seed)
         options: dict[str, Any] = {"stage1_dim": 4, "exact_groups": 0}
         options["rerank"] = 10_000 if variant == "exact" else 1
+        options["min_rerank"] = 1
         options["dtype"] = "float16" if variant == "half" else "float32"
         index = SearchIndex.from_items(
             catalog.products,
