@@ -444,6 +444,22 @@ def run(args: argparse.Namespace) -> str:
     return "\n".join(out)
 
 
+START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+
+
+def save(path: Path, report: str) -> None:
+    """Write the report; into a document that has the markers, only between them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if START in old and END in old:
+        before, rest = old.split(START, 1)
+        after = rest.split(END, 1)[1]
+        body = report.split("\n", 1)[1].replace("\n## ", "\n### ").strip()
+        path.write_text(f"{before}{START}\n{body}\n{END}{after}", encoding="utf-8")
+    else:
+        path.write_text(report, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run, print (and optionally save) the report."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
@@ -465,8 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     report += f" Whole run: {time.perf_counter() - started:.0f} s.\n"
     print(report)
     if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(report)
+        save(args.output, report)
     return 0
 
 

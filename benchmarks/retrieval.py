@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/retrieval.py --quick     # 5k products + 1k activities, < 60 s
     .venv/bin/python benchmarks/retrieval.py             # 100k + 10k demo, and The Complete
                                                          # Journey's 92k products
-    .venv/bin/python benchmarks/retrieval.py --output docs/retrieval.md
+    .venv/bin/python benchmarks/retrieval.py --output docs/retrieval.md   # the measured section
     .venv/bin/python benchmarks/retrieval.py --write-queries   # regenerate the generated set
 
 Everything is measured in one process on this machine with the real USE-multilingual
