@@ -30,7 +30,7 @@ from assistant.deals import CartQuote, DealContext, quote_cart
 from assistant.domain import CartLine
 from assistant.errors import CartError, UnknownEntityError
 from assistant.money import Currency
-from assistant.schedule import aware
+from assistant.schedule import aware, utc_text
 
 __all__ = ["Shop"]
 
@@ -38,9 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 def _utc_text(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if moment is None else utc_text(moment)
 
 
 @dataclass

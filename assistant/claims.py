@@ -18,7 +18,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from assistant.deals import DealContext, claim_check, full_value
 from assistant.domain import Activity, IneligibleReason
 from assistant.errors import ClaimRefused, InputError, UnknownEntityError, ValidationError
 from assistant.money import Currency
-from assistant.schedule import aware
+from assistant.schedule import aware, utc_text
 from assistant.store import (
     SQLITE_BEGIN_OPTION,
     ActivityRecord,
@@ -77,7 +77,7 @@ class Claim:
             "code": self.code,
             "activity_id": self.activity_id,
             "revision": self.revision,
-            "valid_until": self.valid_until.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "valid_until": utc_text(self.valid_until),
             "amount": currency.format(self.amount),
         }
 

@@ -22,7 +22,7 @@ from dateutil import rrule as _rrule
 
 from assistant.errors import ValidationError
 
-__all__ = ["Schedule", "Window", "aware"]
+__all__ = ["Schedule", "Window", "aware", "utc_text"]
 
 Window = tuple[datetime, datetime]
 """A half-open interval [start, end) in UTC."""
@@ -33,6 +33,11 @@ def aware(moment: datetime, name: str = "time") -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValidationError(f"{name} {moment.isoformat()} has no time zone; give an offset")
     return moment.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """``moment`` as ISO 8601 in UTC with a ``Z`` suffix, the form every interface shows."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from assistant.catalog.schemas import Kind
 from assistant.config import Settings
 from assistant.domain import ActivityType
 from assistant.money import Currency
+from assistant.schedule import utc_text
 from assistant.store.models import ActivityRecord, ActivityRevisionRecord, ProductRecord
 
 __all__ = ["activity_rows", "export_file", "product_rows"]
@@ -33,10 +34,6 @@ _EMPTY: tuple[Any, ...] = (None, "", [], {})
 def _compact(row: dict[str, Any]) -> dict[str, Any]:
     """The row without absent values (``None``, empty text, empty lists and objects)."""
     return {key: value for key, value in row.items() if not any(value == e for e in _EMPTY)}
-
-
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _local_text(moment: datetime, tz: str) -> str:
@@ -99,14 +96,14 @@ def _activity_row(record: ActivityRevisionRecord, currency: Currency) -> dict[st
     schedule: dict[str, Any] | None = None
     if record.rrule is None:
         assert record.ends_at is not None  # a one-off window always has an end
-        window = [_utc_text(record.starts_at), _utc_text(record.ends_at)]
+        window = [utc_text(record.starts_at), utc_text(record.ends_at)]
     else:
         schedule = _compact(
             {
                 "starts_at": _local_text(record.starts_at, record.tz),
                 "rrule": record.rrule,
                 "duration_minutes": record.duration_minutes,
-                "until": None if record.ends_at is None else _utc_text(record.ends_at),
+                "until": None if record.ends_at is None else utc_text(record.ends_at),
             }
         )
     return _compact(

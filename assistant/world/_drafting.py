@@ -7,11 +7,12 @@ a build are a pure function of the products, the seed and the build time.
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from assistant.money import Currency
+from assistant.schedule import utc_text
 from assistant.world._phrases import Phrases
 from assistant.world._targets import Target, Targets
 
@@ -33,10 +34,6 @@ _SEGMENT_OF = {
     "baby": "parents",
     "toys": "parents",
 }
-
-
-def _z(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Drafting:
@@ -76,7 +73,7 @@ class Drafting:
             end = start + rng.randint(7, 45)
         else:
             start, end = -rng.randint(10, 40), rng.randint(2, 13)
-        return {"window": [_z(self.local(start)), _z(self.local(end))]}
+        return {"window": [utc_text(self.local(start)), utc_text(self.local(end))]}
 
     def recurring(
         self, start: datetime, rule: str, minutes: int, until_days: int | None
@@ -87,7 +84,7 @@ class Drafting:
             "duration_minutes": minutes,
         }
         if until_days is not None:
-            spec["until"] = _z(self.local(until_days))
+            spec["until"] = utc_text(self.local(until_days))
         return {"schedule": spec}
 
     def audience(self, target: Target, segment_share: float, member_share: float = 0.0) -> str:
