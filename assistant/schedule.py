@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil import rrule as _rrule
@@ -149,7 +150,13 @@ class Schedule:
     def window_at(self, now: datetime) -> Window | None:
         """The occurrence live at ``now`` (start <= now < end), if any."""
         now = aware(now)
-        for window in self.windows(now, now + timedelta(microseconds=1)):
+        if self.rrule is None:
+            assert self.ends_at is not None
+            return (self.starts_at, self.ends_at) if self.starts_at <= now < self.ends_at else None
+        # Pricing a catalog asks this of every activity for every product: expand the RRULE
+        # once per UTC day (cached) and scan that day's few windows.
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        for window in _day_windows(self, day):
             if window[0] <= now < window[1]:
                 return window
         return None
@@ -168,3 +175,9 @@ class Schedule:
         """Whether no occurrence is live at or after ``now``."""
         now = aware(now)
         return self.window_at(now) is None and self.next_start(now) is None
+
+
+@lru_cache(maxsize=65536)
+def _day_windows(schedule: Schedule, day: datetime) -> tuple[Window, ...]:
+    """The occurrences of a recurring ``schedule`` that overlap the UTC ``day``."""
+    return tuple(schedule.windows(day, day + timedelta(days=1)))

@@ -160,6 +160,15 @@ def _in_scope(state: _State, lines: Sequence[LineQuote]) -> tuple[int, int]:
     )
 
 
+def _lowest_id_per_terms(deals: Sequence[AppliedDeal]) -> list[AppliedDeal]:
+    kept: dict[tuple[int, bool], AppliedDeal] = {}
+    for deal in deals:
+        key = (deal.discount, deal.needs_claim)
+        if key not in kept or deal.activity_id < kept[key].activity_id:
+            kept[key] = deal
+    return list(kept.values())
+
+
 def _choose(
     orders: Sequence[AppliedDeal],
     coupons: Sequence[AppliedDeal],
@@ -173,6 +182,10 @@ def _choose(
     smaller (order id, coupon id) with "none" as the empty id.
     """
     fee = ctx.shipping_fee
+    # Deals that differ only in id tie everywhere but the last key: keep the lowest id of each
+    # (discount, needs_claim), which leaves the choice unchanged and the loop small.
+    orders = _lowest_id_per_terms(orders)
+    coupons = _lowest_id_per_terms(coupons)
     best: tuple[tuple[int, int, int, str, str], AppliedDeal | None, AppliedDeal | None] | None
     best = None
     for order in (None, *orders):
