@@ -23,10 +23,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install shopassist with its dev tools
 
-run: $(STAMP)  ## migrate the store, build the demo world (idempotent) and price a cart in it
+run: $(STAMP)  ## migrate, build the demo world and its index (idempotent), then chat in both languages
 	$(BIN)/shopassist db upgrade
 	$(BIN)/shopassist data demo
-	$(BIN)/shopassist deals quote --user demo-shopper --cart dp-000001 --cart dp-000002:2
+	$(BIN)/shopassist index
+	$(BIN)/shopassist chat --user demo-shopper "running shoes under \$$80, no Nike"
+	$(BIN)/shopassist chat --user demo-shopper "有没有打折的羽绒服"
 
 check: $(STAMP)  ## ruff, mypy and the import-boundary contracts
 	$(BIN)/ruff format --check .
@@ -45,6 +47,8 @@ test: check  ## checks, then every test not marked slow, then each benchmark's -
 	$(BIN)/python benchmarks/embeddings.py --quick
 	$(BIN)/python benchmarks/chroma_raw.py --quick
 	$(BIN)/python benchmarks/retrieval.py --quick
+	$(BIN)/python benchmarks/intent.py --quick
+	$(BIN)/python benchmarks/turns.py --quick
 
 test-full: check  ## checks, every test including slow ones, and the full benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -53,6 +57,8 @@ test-full: check  ## checks, every test including slow ones, and the full benchm
 	$(BIN)/python benchmarks/embeddings.py
 	$(BIN)/python benchmarks/chroma_raw.py
 	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/intent.py
+	$(BIN)/python benchmarks/turns.py
 
 bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/deals.py --output docs/deals-latest.md
@@ -60,6 +66,8 @@ bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/embeddings.py --output docs/embeddings-latest.md
 	$(BIN)/python benchmarks/chroma_raw.py --output docs/chroma-raw-latest.md
 	$(BIN)/python benchmarks/retrieval.py --output docs/retrieval-latest.md
+	$(BIN)/python benchmarks/intent.py --output docs/intent.md
+	$(BIN)/python benchmarks/turns.py --output docs/assistant.md
 
 clean:  ## remove the venv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -167,6 +167,31 @@ def _cmd_claim(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_chat(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.conversation import Assistant, turn_json
+
+    shop = Shop.from_settings()
+    if shop.settings.llm_backend != "rules":
+        logger.info(
+            "LLM backend %r: no LLM server is running for `chat`; answering in rules mode",
+            shop.settings.llm_backend,
+        )
+    assistant = Assistant.from_shop(shop)
+    result = assistant.turn(args.user, args.message, session_id=args.session)
+    if args.json:
+        print(json.dumps(turn_json(result, shop.currency), ensure_ascii=False))
+        return EXIT_OK
+    print(result.reply or "(a customer-service agent has this conversation)")
+    if result.handoff:
+        print("[handed off to a customer-service agent]")
+    print(
+        f"(session {result.session_id}: continue with --session {result.session_id})",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -292,6 +317,23 @@ def build_parser() -> argparse.ArgumentParser:
     claim.add_argument("--idempotency-key", help="repeat a claim safely (default: a new key)")
     claim.add_argument("--now", type=_iso_time, help="claim at this ISO 8601 time (default: now)")
     claim.set_defaults(handler=_cmd_claim)
+
+    chat = sub.add_parser(
+        "chat",
+        help="one shopper turn: the reply (or, with --json, the /v1/chat response)",
+        description="Answer one shopper message in English or Chinese: understand it, search "
+        "the index under the shopper's constraints, price every candidate for this shopper "
+        "now, rank, choose 3 and reply from the facts. Continue a conversation with --session "
+        "(printed on stderr). Needs the catalog and its index: `shopassist data demo` and "
+        "`shopassist index`. Exit 2 on bad input or an unknown session.",
+    )
+    chat.add_argument("--user", required=True, help="user id (unknown users are created)")
+    chat.add_argument("--session", help="continue this session (default: a new one)")
+    chat.add_argument(
+        "--json", action="store_true", help="print exactly one JSON object (the /v1/chat response)"
+    )
+    chat.add_argument("message", help="what the shopper writes (1-2,000 characters)")
+    chat.set_defaults(handler=_cmd_chat)
     return parser
 
 

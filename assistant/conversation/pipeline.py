@@ -1,0 +1,791 @@
+"""One shopper turn, end to end (DESIGN.md "One turn"): understand, retrieve, price, rank,
+choose, reply, and store it all in one transaction.
+
+:class:`Assistant` is built once per process (:meth:`Assistant.from_shop` loads the search
+index, the embedder and the catalog snapshot) and answers :meth:`Assistant.turn`. A turn reads
+what it needs, computes without holding a transaction, then writes the session, both messages,
+the decision and its impressions in one transaction, so a failure leaves nothing half-written.
+
+Stages are timed (``TurnResult.timings_ms``) and one structured log line per turn records the
+ids, the action, the stage latencies and the policy; no message text is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant import store
+from assistant.claims import claim_coupon
+from assistant.conversation import _coupons, _recommend
+from assistant.conversation._recommend import Pricer
+from assistant.conversation.facts import ActionKind, IneligibleFact, ItemFact, ReplyFacts
+from assistant.conversation.ranking import (
+    Candidate,
+    HeuristicRanker,
+    Ranker,
+    RankingContext,
+)
+from assistant.conversation.replies import render_reply, why_line
+from assistant.conversation.snapshot import CatalogSnapshot, LiveCatalog
+from assistant.conversation.state import DialogueState, ShownItem, merge
+from assistant.deals import DealContext, claim_check
+from assistant.domain import Activity, CartLine, Group, Product, Shopper
+from assistant.errors import CartError, ClaimRefused, UnknownEntityError
+from assistant.pricing import price_items
+from assistant.schedule import aware
+from assistant.store.models import (
+    ActivityRecord,
+    CartItemRecord,
+    CartRecord,
+    DecisionRecord,
+    FeedbackRecord,
+    ImpressionRecord,
+    MessageRecord,
+    SessionRecord,
+    UserRecord,
+)
+from assistant.understanding import Vocabulary, clean_message, extract
+from assistant.understanding.intent import IntentType, ShopperIntent
+from policy import EpsilonGreedy, Policy
+from retrieval import SearchIndex
+from retrieval.search import QueryEmbedder
+
+if TYPE_CHECKING:
+    from assistant.app import Shop
+
+__all__ = ["Assistant", "Recommendation", "TurnResult"]
+
+logger = logging.getLogger(__name__)
+
+SLATE_SIZE = 3
+POLICY_TOP = 100
+_COUPON_TYPES = {"coupon", "new_user"}
+_MAX_CART_LINES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """One recommendation as shown: the item's facts, its why-line and its logged propensity."""
+
+    impression_id: str
+    position: int
+    item: ItemFact
+    reason: str
+    score: float
+    propensity: float
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What one turn produced (the ``/v1/chat`` response, before JSON).
+
+    Attributes:
+        session_id: The session (new when none was given).
+        turn_id: This turn's id.
+        reply: The reply text ("" while an agent owns the session).
+        handoff: The session is flagged for a customer-service agent.
+        agent_active: An agent owns the session; the assistant stays quiet.
+        intent: The effective intent (this message merged with the session's slots).
+        action: What the assistant did.
+        recommendations: The slate, in order.
+        timings_ms: Stage -> milliseconds.
+        decision_id: The logged decision, when a slate was shown.
+        versions: Ranker and policy versions used.
+    """
+
+    session_id: str
+    turn_id: str
+    reply: str
+    handoff: bool
+    agent_active: bool
+    intent: ShopperIntent
+    action: ActionKind
+    recommendations: tuple[Recommendation, ...]
+    timings_ms: dict[str, float]
+    decision_id: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[stage] = self.ms.get(stage, 0.0) + (time.perf_counter() - start) * 1000
+
+
+@dataclass
+class _Read:
+    """What a turn reads from SQL before computing."""
+
+    record: SessionRecord | None
+    state: DialogueState
+    shopper: Shopper
+    ctx: DealContext
+    cart: list[CartLine]
+    bought_brands: frozenset[str]
+    bought_categories: frozenset[str]
+
+
+@dataclass
+class _Outcome:
+    """What a turn computed, ready to render and store."""
+
+    action: ActionKind
+    facts: dict[str, Any] = field(default_factory=dict)
+    items: list[tuple[ItemFact, float, float]] = field(default_factory=list)
+    decision: dict[str, Any] | None = None
+    handoff: bool = False
+    failed: bool = False
+
+
+class Assistant:
+    """The turn pipeline over one shop.
+
+    Args:
+        shop: The shop (settings, SQL).
+        catalog: The live catalog snapshot.
+        index: Returns the current search index (e.g. ``ReloadingIndex.current``).
+        embedder: Embeds the query text.
+        vocabulary: Category and brand words for the rules extractor.
+        ranker: Scores candidates (default: :class:`HeuristicRanker`).
+        policy: Chooses the slate (default: epsilon-greedy, epsilon 0.1, over the top 100).
+        pricer: One-unit final prices for a shopper (default: the deal engine, batched).
+        seed: Seeds the policy's exploration (``None``: fresh entropy).
+    """
+
+    def __init__(
+        self,
+        shop: Shop,
+        *,
+        catalog: LiveCatalog,
+        index: Callable[[], SearchIndex],
+        embedder: QueryEmbedder,
+        vocabulary: Vocabulary,
+        ranker: Ranker | None = None,
+        policy: Policy | None = None,
+        pricer: Pricer | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.shop = shop
+        self.catalog = catalog
+        self.index = index
+        self.embedder = embedder
+        self.vocabulary = vocabulary
+        self.ranker: Ranker = ranker or HeuristicRanker()
+        self.policy: Policy = policy or EpsilonGreedy(epsilon=0.1, top=POLICY_TOP)
+        self.pricer = pricer
+        self.rng = np.random.default_rng(seed)
+
+    @classmethod
+    def from_shop(cls, shop: Shop, *, seed: int | None = None) -> Assistant:
+        """Load everything a turn needs: catalog snapshot, search index, embedder, vocabulary.
+
+        Raises:
+            RetrievalError: The index is missing or was built with another embedder (run
+                ``shopassist index``).
+        """
+        from assistant.serving import load_serving_parts
+
+        store.require_head(shop.engine)
+        parts = load_serving_parts(shop)
+        return cls(
+            shop,
+            catalog=parts.catalog,
+            index=parts.index,
+            embedder=parts.embedder,
+            vocabulary=parts.vocabulary,
+            seed=seed,
+        )
+
+    # --- the turn ---------------------------------------------------------------------------
+
+    def turn(
+        self,
+        user_id: str,
+        message: str,
+        *,
+        session_id: str | None = None,
+        cart: Sequence[tuple[str, int]] | None = None,
+        now: datetime | None = None,
+    ) -> TurnResult:
+        """Answer one message.
+
+        Args:
+            user_id: The shopper (created on first contact as a new, non-member user).
+            message: What they wrote (1-2,000 characters; control characters are dropped).
+            session_id: Continue this session; ``None`` starts a new one.
+            cart: The host site's cart, authoritative when given; otherwise the session's.
+            now: The moment of the turn (default: now).
+
+        Raises:
+            ValidationError: An empty or over-long message, or a bad user id.
+            UnknownEntityError: ``session_id`` is not a session of this user.
+            CartError: The cart names unknown or unpriced products, or a bad quantity.
+        """
+        timer = _Timer()
+        now = aware(now, "now") if now is not None else datetime.now(UTC)
+        turn_id = uuid.uuid4().hex
+        store.users._check_id(user_id)
+        with timer("understand"):
+            message = clean_message(message)
+            extraction = extract(message, self.vocabulary, currency=self.shop.currency)
+        snapshot = self.catalog.current()
+        with timer("load"), self.shop.sessions() as session:
+            read = self._read(session, user_id, session_id, cart, snapshot, now)
+        with timer("understand"):
+            intent, next_state = merge(read.state, extraction.intent)
+        agent_active = bool(read.record and read.record.agent_active)
+        if agent_active:
+            outcome = _Outcome(ActionKind.HANDOFF, handoff=True)
+        else:
+            outcome = self._act(intent, read, snapshot, next_state, user_id, turn_id, timer)
+        next_state.failures = read.state.failures + 1 if outcome.failed else 0
+        if next_state.failures >= 2 and not outcome.handoff:
+            outcome = _Outcome(
+                ActionKind.HANDOFF, facts={"handoff_reason": "repeated_failure"}, handoff=True
+            )
+        with timer("reply"):
+            reply, recs = self._reply(outcome, intent, now, agent_active)
+        if recs:
+            next_state.shown = [
+                ShownItem(
+                    kind=r.item.kind,
+                    id=r.item.id,
+                    final_price=r.item.final_price,
+                    activity_ids=list(r.item.activity_ids),
+                    needs_claim=r.item.needs_claim,
+                    impression_id=r.impression_id,
+                )
+                for r in recs
+            ]
+        with timer("store"):
+            sid, decision_id, handoff = self._store(
+                user_id, read, next_state, message, reply, recs, outcome, turn_id, now
+            )
+        versions = {"ranker": self.ranker.version, "policy": self.policy.version}
+        logger.info(
+            "turn %s session %s action=%s recs=%d handoff=%s stages=%s policy=%s",
+            turn_id,
+            sid,
+            outcome.action,
+            len(recs),
+            handoff,
+            {k: round(v, 2) for k, v in timer.ms.items()},
+            versions["policy"],
+        )
+        return TurnResult(
+            session_id=sid,
+            turn_id=turn_id,
+            reply=reply,
+            handoff=handoff,
+            agent_active=agent_active,
+            intent=intent,
+            action=outcome.action,
+            recommendations=tuple(recs),
+            timings_ms=timer.ms,
+            decision_id=decision_id,
+            versions=versions,
+        )
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def _read(
+        self,
+        session: Session,
+        user_id: str,
+        session_id: str | None,
+        cart: Sequence[tuple[str, int]] | None,
+        snapshot: CatalogSnapshot,
+        now: datetime,
+    ) -> _Read:
+        record = None
+        if session_id is not None:
+            record = session.get(SessionRecord, session_id)
+            if record is None or record.user_id != user_id:
+                raise UnknownEntityError(
+                    f"unknown session {session_id!r} for user {user_id!r}; "
+                    "leave out the session id to start a new conversation"
+                )
+        state = DialogueState.from_json(record.state if record else None)
+        user = session.get(UserRecord, user_id)
+        shopper = user.to_shopper() if user is not None else Shopper(user_id, new_user=True)
+        uses, held = store.user_deal_state(session, user_id, now=now)
+        reserved = dict(
+            session.execute(
+                select(ActivityRecord.id, ActivityRecord.budget_reserved).where(
+                    ActivityRecord.budget_reserved > 0
+                )
+            ).all()
+        )
+        budget_left = {
+            aid: max(0, activity.budget - reserved[aid])
+            for aid in reserved
+            if (activity := snapshot.activity_by_id.get(aid)) is not None
+            and activity.budget is not None
+        }
+        ctx = DealContext(
+            now=now,
+            shopper=shopper,
+            shipping_fee=self.shop.settings.shipping_fee_minor,
+            uses=uses,
+            held=held,
+            budget_left=budget_left,
+        )
+        lines = self._cart(session, cart, record, snapshot)
+        brands: frozenset[str] = frozenset()
+        categories: frozenset[str] = frozenset()
+        if state.personalization:
+            bought = session.scalars(
+                select(ImpressionRecord.item_id)
+                .join(FeedbackRecord, FeedbackRecord.impression_id == ImpressionRecord.id)
+                .join(DecisionRecord, DecisionRecord.id == ImpressionRecord.decision_id)
+                .where(
+                    DecisionRecord.user_id == user_id,
+                    FeedbackRecord.type == "purchase",
+                    ImpressionRecord.kind == "product",
+                )
+                .limit(200)
+            ).all()
+            infos = [snapshot.info[i] for i in bought if i in snapshot.info]
+            brands = frozenset(i.brand.casefold() for i in infos)
+            categories = frozenset(i.category for i in infos)
+        return _Read(record, state, shopper, ctx, lines, brands, categories)
+
+    def _cart(
+        self,
+        session: Session,
+        cart: Sequence[tuple[str, int]] | None,
+        record: SessionRecord | None,
+        snapshot: CatalogSnapshot,
+    ) -> list[CartLine]:
+        if cart is None and record is not None:
+            cart = [
+                (item.product_id, item.quantity)
+                for item in session.scalars(
+                    select(CartItemRecord)
+                    .join(CartRecord, CartRecord.id == CartItemRecord.cart_id)
+                    .where(CartRecord.session_id == record.id)
+                )
+            ]
+        if not cart:
+            return []
+        if len(cart) > _MAX_CART_LINES:
+            raise CartError(f"the cart has {len(cart)} lines; at most {_MAX_CART_LINES}")
+        lines = []
+        unknown = []
+        for product_id, quantity in cart:
+            if product_id not in snapshot.products:
+                unknown.append(product_id)
+                continue
+            lines.append(CartLine(product_id, quantity))
+        if unknown:
+            raise CartError(
+                "the cart names unknown or unpriced products: " + ", ".join(sorted(unknown)[:10])
+            )
+        return lines
+
+    # --- acting -----------------------------------------------------------------------------
+
+    def _act(
+        self,
+        intent: ShopperIntent,
+        read: _Read,
+        snapshot: CatalogSnapshot,
+        state: DialogueState,
+        user_id: str,
+        turn_id: str,
+        timer: _Timer,
+    ) -> _Outcome:
+        kind = intent.type
+        if kind is IntentType.HANDOFF:
+            return _Outcome(ActionKind.HANDOFF, {"handoff_reason": "requested"}, handoff=True)
+        if kind is IntentType.OUT_OF_SCOPE:
+            return _Outcome(ActionKind.OUT_OF_SCOPE)
+        if kind is IntentType.SMALL_TALK:
+            return _Outcome(ActionKind.SMALL_TALK)
+        if kind is IntentType.MY_COUPONS:
+            with self.shop.sessions() as session:
+                coupons = _coupons.held_coupons(
+                    session, user_id, snapshot, language=intent.language, now=read.ctx.now
+                )
+            return _Outcome(ActionKind.SHOW_COUPONS, {"coupons": coupons})
+        if kind is IntentType.WHY_INELIGIBLE:
+            return self._why(intent, read, snapshot)
+        if kind is IntentType.CLAIM_COUPON:
+            claimed = self._claim(intent, read, snapshot, user_id, turn_id)
+            if claimed is not None:
+                return claimed
+            intent = intent.model_copy(update={"activity_types": sorted(_COUPON_TYPES)})
+        if kind in (IntentType.ASK_ITEM, IntentType.COMPARE) and read.state.shown:
+            return self._shown_again(intent, read, snapshot)
+        if self._too_vague(intent):
+            return _Outcome(ActionKind.CLARIFY, {"question": "category"})
+        return self._recommend(intent, read, snapshot, timer)
+
+    @staticmethod
+    def _too_vague(intent: ShopperIntent) -> bool:
+        return not (
+            intent.categories
+            or intent.brands_in
+            or intent.activity_types
+            or intent.wants_deals
+            or intent.max_price is not None
+            or intent.min_price is not None
+            or len(intent.query.strip()) >= 2
+        )
+
+    def _recommend(
+        self, intent: ShopperIntent, read: _Read, snapshot: CatalogSnapshot, timer: _Timer
+    ) -> _Outcome:
+        ctx = read.ctx
+        coupons_only = bool(intent.activity_types) and set(intent.activity_types) <= _COUPON_TYPES
+        fallback = (
+            " ".join(c.rsplit("/", 1)[-1].replace("-", " ") for c in intent.categories)
+            or " ".join(intent.brands_in or intent.activity_types)
+            or "deals"
+        )
+        with timer("retrieve"):
+            retrieved = _recommend.search(
+                self.index(), self.embedder, intent, ctx, fallback_query=fallback
+            )
+        with timer("price"):
+            if coupons_only:
+
+                def claimable(activity: Activity) -> bool:
+                    return claim_check(activity, ctx) is None
+
+                candidates = _recommend.activity_candidates(retrieved, snapshot, claimable)
+            else:
+                candidates = _recommend.product_candidates(
+                    retrieved, snapshot, intent, ctx, self._pricer(snapshot)
+                )
+        if not candidates:
+            return _Outcome(ActionKind.RECOMMEND, {"no_results": True}, failed=True)
+        with timer("rank"):
+            rctx = RankingContext(
+                now=ctx.now,
+                wants_deals=intent.wants_deals,
+                sort=intent.sort,
+                bought_brands=read.bought_brands,
+                bought_categories=read.bought_categories,
+            )
+            scores = np.asarray(self.ranker.score(candidates, rctx), dtype=np.float64)
+        with timer("choose"):
+            slate = self.policy.select(scores, SLATE_SIZE, self.rng)
+        with timer("price"):
+            items = [
+                (
+                    self._fact(candidates[i], read, snapshot, intent.language),
+                    float(scores[i]),
+                    p,
+                )
+                for i, p in zip(slate.indices, slate.propensities, strict=True)
+            ]
+        decision = {
+            "candidate_ids": [c.id for c in candidates[:POLICY_TOP]],
+            "scores": [round(float(s), 6) for s in scores[:POLICY_TOP]],
+            "slate_propensity": slate.slate_propensity,
+            "conditional": list(slate.conditional),
+            "filters": {
+                "categories": list(retrieved.filters.categories),
+                "max_price": intent.max_price,
+                "min_price": intent.min_price,
+                "brands_out": list(retrieved.filters.brands_out),
+                "activity_types": list(retrieved.filters.activity_types),
+            },
+            "n_candidates": len(candidates),
+        }
+        action = ActionKind.OFFER_COUPON if coupons_only else ActionKind.RECOMMEND
+        return _Outcome(action, items=items, decision=decision)
+
+    def _pricer(self, snapshot: CatalogSnapshot) -> Pricer:
+        if self.pricer is not None:
+            return self.pricer
+
+        def exact(products: Sequence[Product], ctx: DealContext) -> list[int]:
+            quotes = price_items(products, snapshot.activities, ctx)
+            return [q.goods_total for q in quotes]
+
+        return exact
+
+    def _fact(
+        self, candidate: Candidate, read: _Read, snapshot: CatalogSnapshot, language: str
+    ) -> ItemFact:
+        if candidate.kind == "activity":
+            activity = snapshot.activity_by_id[candidate.id]
+            return _recommend.activity_fact(activity, read.ctx, language=language, now=read.ctx.now)
+        product = snapshot.products.get(candidate.id)
+        if product is None:
+            return _recommend.unpriced_fact(candidate.id, snapshot, language=language)
+        return _recommend.item_fact(
+            product,
+            snapshot,
+            read.ctx,
+            language=language,
+            cart=read.cart,
+            cart_products=snapshot.products,
+            bought_brand_before=product.brand.casefold() in read.bought_brands,
+        )
+
+    def _shown_again(
+        self, intent: ShopperIntent, read: _Read, snapshot: CatalogSnapshot
+    ) -> _Outcome:
+        shown = read.state.shown
+        refs = [r for r in intent.item_refs if 1 <= r <= len(shown)] or list(
+            range(1, len(shown) + 1)
+        )
+        items = []
+        for ref in refs:
+            item = shown[ref - 1]
+            if item.kind == "product" and item.id not in snapshot.info:
+                continue
+            if item.kind == "activity" and item.id not in snapshot.activity_by_id:
+                continue
+            candidate = Candidate(kind=item.kind, id=item.id, similarity=1.0)
+            items.append((self._fact(candidate, read, snapshot, intent.language), 1.0, 1.0))
+        if not items:
+            return _Outcome(ActionKind.RECOMMEND, {"no_results": True}, failed=True)
+        decision = {
+            "candidate_ids": [i.id for i, _, _ in items],
+            "scores": [1.0] * len(items),
+            "slate_propensity": 1.0,
+            "conditional": [1.0] * len(items),
+            "filters": {"item_refs": refs},
+            "n_candidates": len(items),
+        }
+        return _Outcome(ActionKind.RECOMMEND, items=items, decision=decision)
+
+    def _claim_target(
+        self, intent: ShopperIntent, read: _Read, snapshot: CatalogSnapshot
+    ) -> str | None:
+        shown = read.state.shown
+        picked = [shown[r - 1] for r in intent.item_refs if 1 <= r <= len(shown)] or shown
+        for item in picked:
+            for aid in ([item.id] if item.kind == "activity" else []) + item.activity_ids:
+                activity = snapshot.activity_by_id.get(aid)
+                if activity is not None and activity.group is Group.COUPON:
+                    return aid
+        return None
+
+    def _claim(
+        self,
+        intent: ShopperIntent,
+        read: _Read,
+        snapshot: CatalogSnapshot,
+        user_id: str,
+        turn_id: str,
+    ) -> _Outcome | None:
+        target = self._claim_target(intent, read, snapshot)
+        if target is None:
+            return None
+        try:
+            claim = claim_coupon(
+                self.shop.sessions,
+                user_id=user_id,
+                activity_id=target,
+                idempotency_key=f"turn:{turn_id}",
+                now=read.ctx.now,
+                shipping_fee=read.ctx.shipping_fee,
+            )
+        except ClaimRefused as refused:
+            facts = _coupons.explain(
+                [target], snapshot, read.ctx, cart=(), products={}, language=intent.language
+            )
+            if not facts:
+                reason = "audience" if refused.reason == "not_eligible" else refused.reason
+                activity = snapshot.activity_by_id[target]
+                title = (
+                    activity.title_zh
+                    if intent.language == "zh" and activity.title_zh
+                    else activity.title
+                )
+                facts = (IneligibleFact(target, title or target, reason),)
+            return _Outcome(ActionKind.EXPLAIN_INELIGIBLE, {"ineligible": facts})
+        with self.shop.sessions() as session:
+            coupons = _coupons.held_coupons(
+                session, user_id, snapshot, language=intent.language, now=read.ctx.now
+            )
+        mine = tuple(c for c in coupons if c.claim_id == claim.claim_id) or coupons
+        return _Outcome(ActionKind.SHOW_COUPONS, {"coupons": mine})
+
+    def _why(self, intent: ShopperIntent, read: _Read, snapshot: CatalogSnapshot) -> _Outcome:
+        with self.shop.sessions() as session:
+            held = _coupons.held_coupons(
+                session, read.shopper.id, snapshot, language=intent.language, now=read.ctx.now
+            )
+        shown = read.state.shown
+        ids = [c.activity_id for c in held]
+        for item in shown:
+            ids += [item.id] if item.kind == "activity" else []
+            ids += item.activity_ids
+        ids = [
+            i
+            for i in ids
+            if (a := snapshot.activity_by_id.get(i)) is not None and a.group is Group.COUPON
+        ]
+        cart = list(read.cart)
+        if not cart:
+            cart = [
+                CartLine(s.id, 1)
+                for s in shown
+                if s.kind == "product" and s.id in snapshot.products
+            ]
+        facts = _coupons.explain(
+            ids,
+            snapshot,
+            read.ctx,
+            cart=cart,
+            products=snapshot.products,
+            language=intent.language,
+        )
+        if not facts:
+            return _Outcome(ActionKind.HANDOFF, {"handoff_reason": "dispute"}, handoff=True)
+        return _Outcome(ActionKind.EXPLAIN_INELIGIBLE, {"ineligible": facts})
+
+    # --- replying and storing ---------------------------------------------------------------
+
+    def _reply(
+        self, outcome: _Outcome, intent: ShopperIntent, now: datetime, agent_active: bool
+    ) -> tuple[str, list[Recommendation]]:
+        if agent_active:
+            return "", []
+        currency = self.shop.currency
+        recs = []
+        for position, (item, score, propensity) in enumerate(outcome.items):
+            reason = why_line(
+                item,
+                language=intent.language,
+                currency=currency,
+                now=now,
+                max_price=intent.max_price,
+            )
+            recs.append(Recommendation(uuid.uuid4().hex, position, item, reason, score, propensity))
+        facts = ReplyFacts(
+            action=outcome.action,
+            language=intent.language,
+            currency=currency.code,
+            now=now,
+            items=tuple(item for item, _, _ in outcome.items),
+            max_price=intent.max_price,
+            min_price=intent.min_price,
+            **outcome.facts,
+        )
+        return render_reply(facts), recs
+
+    def _store(
+        self,
+        user_id: str,
+        read: _Read,
+        state: DialogueState,
+        message: str,
+        reply: str,
+        recs: Sequence[Recommendation],
+        outcome: _Outcome,
+        turn_id: str,
+        now: datetime,
+    ) -> tuple[str, str | None, bool]:
+        with self.shop.sessions.begin() as session:
+            store.get_or_create_user(session, user_id, now=now)
+            if read.record is None:
+                record = SessionRecord(
+                    id=uuid.uuid4().hex,
+                    user_id=user_id,
+                    created_at=now,
+                    updated_at=now,
+                    state={},
+                    handoff=False,
+                    agent_active=False,
+                    summary="",
+                )
+                session.add(record)
+                session.flush()  # the messages and the decision refer to it
+            else:
+                found = session.get(SessionRecord, read.record.id)
+                if found is None:
+                    raise UnknownEntityError(f"session {read.record.id!r} was deleted meanwhile")
+                record = found
+            record.state = state.to_json()
+            record.updated_at = now
+            record.handoff = record.handoff or outcome.handoff
+            session.add(
+                MessageRecord(
+                    id=uuid.uuid4().hex,
+                    session_id=record.id,
+                    turn_id=turn_id,
+                    role="shopper",
+                    text=message,
+                    created_at=now,
+                )
+            )
+            if reply:
+                session.add(
+                    MessageRecord(
+                        id=uuid.uuid4().hex,
+                        session_id=record.id,
+                        turn_id=turn_id,
+                        role="assistant",
+                        text=reply,
+                        created_at=now,
+                    )
+                )
+            decision_id = None
+            if recs and outcome.decision is not None:
+                decision_id = uuid.uuid4().hex
+                revisions = {d.activity_id: d.revision for r in recs for d in r.item.deals}
+                session.add(
+                    DecisionRecord(
+                        id=decision_id,
+                        turn_id=turn_id,
+                        session_id=record.id,
+                        user_id=user_id,
+                        created_at=now,
+                        candidate_ids=outcome.decision["candidate_ids"],
+                        scores=outcome.decision["scores"],
+                        propensities=[r.propensity for r in recs],
+                        chosen_ids=[r.item.id for r in recs],
+                        positions=[r.position for r in recs],
+                        ranker_version=self.ranker.version,
+                        policy_version=self.policy.version,
+                        params_version="-",
+                        activity_revisions=revisions,
+                        context={
+                            "action": str(outcome.action),
+                            "slate_propensity": outcome.decision["slate_propensity"],
+                            "conditional": outcome.decision["conditional"],
+                            "filters": outcome.decision["filters"],
+                            "n_candidates": outcome.decision["n_candidates"],
+                        },
+                    )
+                )
+                session.flush()
+                for r in recs:
+                    session.add(
+                        ImpressionRecord(
+                            id=r.impression_id,
+                            decision_id=decision_id,
+                            position=r.position,
+                            kind=r.item.kind,
+                            item_id=r.item.id,
+                            activity_ids=list(r.item.activity_ids),
+                            propensity=r.propensity,
+                            created_at=now,
+                        )
+                    )
+            return record.id, decision_id, record.handoff
