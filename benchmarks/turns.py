@@ -104,7 +104,7 @@ def sessions(
                 said.brands_out.add(brand.casefold())
                 text = f"{zh}，不要{brand}的"
             else:
-                said.min_price, said.max_price = budget * 50, budget * 100
+                said.min_price, said.max_price = budget // 2 * 100, budget * 100
                 text = f"{zh}，{budget // 2}到{budget}元之间"
             turns.append(Turn(text, _copy(said)))
             if rng.random() < 0.4:
@@ -130,7 +130,7 @@ def sessions(
                 said.brands_out.add(brand.casefold())
                 text = f"{en}, no {brand}"
             else:
-                said.min_price, said.max_price = budget * 50, budget * 100
+                said.min_price, said.max_price = budget // 2 * 100, budget * 100
                 text = f"{en} from {budget // 2} to {budget}"
             turns.append(Turn(text, _copy(said)))
             if rng.random() < 0.5:

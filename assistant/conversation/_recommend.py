@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
 from assistant.conversation.facts import CartGapFact, DealFact, ItemFact
 from assistant.conversation.ranking import Candidate
@@ -224,13 +225,21 @@ def item_fact(
     cart: Sequence[CartLine] = (),
     cart_products: Mapping[str, Product] | None = None,
     bought_brand_before: bool = False,
+    usable: NDArray[np.bool_] | None = None,
 ) -> ItemFact:
-    """The priced facts of one chosen product: the exact engine's quote, cart gap included."""
-    quote = quote_item(product, snapshot.activities, ctx)
+    """The priced facts of one chosen product: the exact engine's quote, cart gap included.
+
+    ``usable`` (per snapshot activity, from the turn's pricing context) narrows the engine's
+    input to the activities this shopper may use now; the others could only be listed as
+    ineligible, so prices, deals and the gap are the same.
+    """
+    quote = quote_item(product, snapshot.activities_for([product.id], ctx.now, usable), ctx)
     gap_quote = quote
     if cart:
         products = {**(cart_products or {}), product.id: product}
-        gap_quote = quote_cart(products, [*cart, CartLine(product.id, 1)], snapshot.activities, ctx)
+        lines = [*cart, CartLine(product.id, 1)]
+        activities = snapshot.activities_for([line.product_id for line in lines], ctx.now, usable)
+        gap_quote = quote_cart(products, lines, activities, ctx)
     gap = None
     if gap_quote.gap is not None:
         gap_activity = snapshot.activity_by_id.get(gap_quote.gap.activity_id)

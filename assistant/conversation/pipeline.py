@@ -22,10 +22,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant import store
+from assistant.catalog_pricer import PricingContext
 from assistant.claims import claim_coupon
 from assistant.conversation import _coupons, _recommend
 from assistant.conversation._recommend import Pricer
@@ -42,7 +44,6 @@ from assistant.conversation.state import DialogueState, ShownItem, merge
 from assistant.deals import DealContext, claim_check
 from assistant.domain import Activity, CartLine, Group, Product, Shopper
 from assistant.errors import CartError, ClaimRefused, UnknownEntityError
-from assistant.pricing import price_items
 from assistant.schedule import aware
 from assistant.store.models import (
     ActivityRecord,
@@ -166,7 +167,8 @@ class Assistant:
         vocabulary: Category and brand words for the rules extractor.
         ranker: Scores candidates (default: :class:`HeuristicRanker`).
         policy: Chooses the slate (default: epsilon-greedy, epsilon 0.1, over the top 100).
-        pricer: One-unit final prices for a shopper (default: the deal engine, batched).
+        pricer: One-unit final prices for a shopper (default: the snapshot's
+            :class:`~assistant.catalog_pricer.CatalogPricer`, exact and vectorized).
         seed: Seeds the policy's exploration (``None``: fresh entropy).
     """
 
@@ -465,6 +467,7 @@ class Assistant:
             retrieved = _recommend.search(
                 self.index(), self.embedder, intent, ctx, fallback_query=fallback
             )
+        usable = None
         with timer("price"):
             if coupons_only:
 
@@ -473,8 +476,10 @@ class Assistant:
 
                 candidates = _recommend.activity_candidates(retrieved, snapshot, claimable)
             else:
+                pctx = snapshot.pricer.context(ctx)
+                usable = pctx.usable
                 candidates = _recommend.product_candidates(
-                    retrieved, snapshot, intent, ctx, self._pricer(snapshot)
+                    retrieved, snapshot, intent, ctx, self._pricer(snapshot, pctx)
                 )
         if not candidates:
             return _Outcome(ActionKind.RECOMMEND, {"no_results": True}, failed=True)
@@ -492,7 +497,7 @@ class Assistant:
         with timer("price"):
             items = [
                 (
-                    self._fact(candidates[i], read, snapshot, intent.language),
+                    self._fact(candidates[i], read, snapshot, intent.language, usable),
                     float(scores[i]),
                     p,
                 )
@@ -515,18 +520,23 @@ class Assistant:
         action = ActionKind.OFFER_COUPON if coupons_only else ActionKind.RECOMMEND
         return _Outcome(action, items=items, decision=decision)
 
-    def _pricer(self, snapshot: CatalogSnapshot) -> Pricer:
+    def _pricer(self, snapshot: CatalogSnapshot, pctx: PricingContext) -> Pricer:
         if self.pricer is not None:
             return self.pricer
 
-        def exact(products: Sequence[Product], ctx: DealContext) -> list[int]:
-            quotes = price_items(products, snapshot.activities, ctx)
-            return [q.goods_total for q in quotes]
+        def vectorized(products: Sequence[Product], ctx: DealContext) -> list[int]:
+            finals = snapshot.pricer.final_prices([p.id for p in products], pctx)
+            return [int(f) for f in finals]
 
-        return exact
+        return vectorized
 
     def _fact(
-        self, candidate: Candidate, read: _Read, snapshot: CatalogSnapshot, language: str
+        self,
+        candidate: Candidate,
+        read: _Read,
+        snapshot: CatalogSnapshot,
+        language: str,
+        usable: NDArray[np.bool_] | None = None,
     ) -> ItemFact:
         if candidate.kind == "activity":
             activity = snapshot.activity_by_id[candidate.id]
@@ -542,6 +552,7 @@ class Assistant:
             cart=read.cart,
             cart_products=snapshot.products,
             bought_brand_before=product.brand.casefold() in read.bought_brands,
+            usable=usable,
         )
 
     def _shown_again(

@@ -14,12 +14,17 @@ import threading
 import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant import store
+from assistant.catalog_pricer import CatalogPricer
 from assistant.domain import Activity, Product
+from assistant.pricing import ScopeIndex
 from assistant.store.models import ActivityRecord, ProductRecord
 
 __all__ = ["CatalogSnapshot", "LiveCatalog", "ProductInfo", "catalog_version"]
@@ -70,6 +75,8 @@ class CatalogSnapshot:
         products: Every live, priced product as the deal engine sees it, by id.
         activities: Every live activity at its current revision, ordered by id.
         activity_by_id: The same, by id.
+        pricer: Prices any of ``products`` for a shopper in a few milliseconds.
+        covering: Product id -> indices into ``activities`` whose scope covers it.
     """
 
     version: Hashable
@@ -77,6 +84,8 @@ class CatalogSnapshot:
     products: dict[str, Product]
     activities: tuple[Activity, ...]
     activity_by_id: dict[str, Activity]
+    pricer: CatalogPricer
+    covering: dict[str, tuple[int, ...]]
 
     @classmethod
     def load(cls, session: Session) -> CatalogSnapshot:
@@ -104,7 +113,42 @@ class CatalogSnapshot:
             if price is not None:
                 products[pid] = Product(pid, title, category, brand, price, stock, title_zh)
         activities = tuple(store.load_activities(session))
-        return cls(version, info, products, activities, {a.id: a for a in activities})
+        priced = list(products.values())
+        # Expanding today's recurring schedules costs ~0.1 s: do it here, not in a turn.
+        today = datetime.now(UTC)
+        pricer = CatalogPricer(priced, activities, now=today)
+        for activity in activities:
+            activity.schedule.window_at(today)
+        scopes = ScopeIndex(priced)
+        found: list[list[int]] = [[] for _ in priced]
+        for n, activity in enumerate(activities):
+            for row in scopes.rows(activity.scope).tolist():
+                found[row].append(n)
+        covering = {p.id: tuple(rows) for p, rows in zip(priced, found, strict=True)}
+        by_id = {a.id: a for a in activities}
+        return cls(version, info, products, activities, by_id, pricer, covering)
+
+    def activities_for(
+        self,
+        product_ids: Sequence[str],
+        now: datetime | None = None,
+        usable: NDArray[np.bool_] | None = None,
+    ) -> list[Activity]:
+        """The activities whose scope covers any of these products, in catalog order; with
+        ``now``, only those live then; with ``usable`` (shape ``(len(activities),)``), only
+        those it marks.
+
+        Pricing a cart with only these gives the same prices, deals and gap as with every
+        activity: the others cover no line or are not live, so the engine could only list them
+        as ineligible (``out_of_scope``, ``expired``, ``not_started``).
+        """
+        rows = sorted({n for pid in product_ids for n in self.covering.get(pid, ())})
+        if usable is not None:
+            rows = [n for n in rows if usable[n]]
+        found = [self.activities[n] for n in rows]
+        if now is None:
+            return found
+        return [a for a in found if a.schedule.window_at(now) is not None]
 
     def products_of(self, ids: Sequence[str]) -> list[Product]:
         """The priced products among ``ids``, in order (unknown and unpriced ones skipped)."""
