@@ -10,6 +10,12 @@ Example:
 
 from __future__ import annotations
 
+from assistant.conversation.actions import (
+    COUPON_TYPES,
+    ActionPolicy,
+    DialogueAction,
+    RulesActionPolicy,
+)
 from assistant.conversation.facts import (
     ActionKind,
     CartGapFact,
@@ -27,7 +33,11 @@ from assistant.conversation.snapshot import CatalogSnapshot, LiveCatalog, Produc
 from assistant.conversation.state import DialogueState, ShownItem, merge
 
 __all__ = [
+    "COUPON_TYPES",
     "ActionKind",
+    "ActionPolicy",
+    "DialogueAction",
+    "RulesActionPolicy",
     "Assistant",
     "Candidate",
     "CartGapFact",

@@ -31,6 +31,7 @@ from assistant.catalog_pricer import PricingContext
 from assistant.claims import claim_coupon
 from assistant.conversation import _coupons, _recommend
 from assistant.conversation._recommend import Pricer
+from assistant.conversation.actions import COUPON_TYPES, ActionPolicy, RulesActionPolicy
 from assistant.conversation.facts import ActionKind, IneligibleFact, ItemFact, ReplyFacts
 from assistant.conversation.ranking import (
     Candidate,
@@ -57,7 +58,7 @@ from assistant.store.models import (
     UserRecord,
 )
 from assistant.understanding import Vocabulary, clean_message, extract
-from assistant.understanding.intent import IntentType, ShopperIntent
+from assistant.understanding.intent import ShopperIntent
 from policy import EpsilonGreedy, Policy
 from retrieval import SearchIndex
 from retrieval.search import QueryEmbedder
@@ -71,7 +72,6 @@ logger = logging.getLogger(__name__)
 
 SLATE_SIZE = 3
 POLICY_TOP = 100
-_COUPON_TYPES = {"coupon", "new_user"}
 _MAX_CART_LINES = 100
 
 
@@ -167,6 +167,7 @@ class Assistant:
         vocabulary: Category and brand words for the rules extractor.
         ranker: Scores candidates (default: :class:`HeuristicRanker`).
         policy: Chooses the slate (default: epsilon-greedy, epsilon 0.1, over the top 100).
+        actions: Chooses the dialogue action (default: :class:`RulesActionPolicy`).
         pricer: One-unit final prices for a shopper (default: the snapshot's
             :class:`~assistant.catalog_pricer.CatalogPricer`, exact and vectorized).
         seed: Seeds the policy's exploration (``None``: fresh entropy).
@@ -183,6 +184,7 @@ class Assistant:
         ranker: Ranker | None = None,
         policy: Policy | None = None,
         pricer: Pricer | None = None,
+        actions: ActionPolicy | None = None,
         seed: int | None = None,
     ) -> None:
         self.shop = shop
@@ -193,6 +195,7 @@ class Assistant:
         self.ranker: Ranker = ranker or HeuristicRanker()
         self.policy: Policy = policy or EpsilonGreedy(epsilon=0.1, top=POLICY_TOP)
         self.pricer = pricer
+        self.actions: ActionPolicy = actions or RulesActionPolicy()
         self.rng = np.random.default_rng(seed)
 
     @classmethod
@@ -281,7 +284,11 @@ class Assistant:
             sid, decision_id, handoff = self._store(
                 user_id, read, next_state, message, reply, recs, outcome, turn_id, now
             )
-        versions = {"ranker": self.ranker.version, "policy": self.policy.version}
+        versions = {
+            "ranker": self.ranker.version,
+            "policy": self.policy.version,
+            "actions": self.actions.version,
+        }
         logger.info(
             "turn %s session %s action=%s recs=%d handoff=%s stages=%s policy=%s",
             turn_id,
@@ -327,6 +334,12 @@ class Assistant:
                 )
         state = DialogueState.from_json(record.state if record else None)
         user = session.get(UserRecord, user_id)
+        # Standing preferences live on the user, so they hold in every session.
+        prefs = dict(user.preferences or {}) if user is not None else {}
+        state.personalization = bool(prefs.get("personalization", True))
+        state.not_interested = list(
+            dict.fromkeys([*prefs.get("not_interested", []), *state.not_interested])
+        )
         shopper = user.to_shopper() if user is not None else Shopper(user_id, new_user=True)
         uses, held = store.user_deal_state(session, user_id, now=now)
         reserved = dict(
@@ -415,49 +428,37 @@ class Assistant:
         turn_id: str,
         timer: _Timer,
     ) -> _Outcome:
-        kind = intent.type
-        if kind is IntentType.HANDOFF:
-            return _Outcome(ActionKind.HANDOFF, {"handoff_reason": "requested"}, handoff=True)
-        if kind is IntentType.OUT_OF_SCOPE:
-            return _Outcome(ActionKind.OUT_OF_SCOPE)
-        if kind is IntentType.SMALL_TALK:
-            return _Outcome(ActionKind.SMALL_TALK)
-        if kind is IntentType.MY_COUPONS:
+        action = self.actions.choose(intent, read.state)
+        kind = action.kind
+        if kind is ActionKind.HANDOFF:
+            return _Outcome(kind, {"handoff_reason": action.handoff_reason}, handoff=True)
+        if kind in (ActionKind.OUT_OF_SCOPE, ActionKind.SMALL_TALK):
+            return _Outcome(kind)
+        if kind is ActionKind.CLARIFY:
+            return _Outcome(kind, {"question": action.question or "category"})
+        if kind is ActionKind.SHOW_COUPONS:
             with self.shop.sessions() as session:
                 coupons = _coupons.held_coupons(
                     session, user_id, snapshot, language=intent.language, now=read.ctx.now
                 )
-            return _Outcome(ActionKind.SHOW_COUPONS, {"coupons": coupons})
-        if kind is IntentType.WHY_INELIGIBLE:
+            return _Outcome(kind, {"coupons": coupons})
+        if kind is ActionKind.EXPLAIN_INELIGIBLE:
             return self._why(intent, read, snapshot)
-        if kind is IntentType.CLAIM_COUPON:
-            claimed = self._claim(intent, read, snapshot, user_id, turn_id)
-            if claimed is not None:
-                return claimed
-            intent = intent.model_copy(update={"activity_types": sorted(_COUPON_TYPES)})
-        if kind in (IntentType.ASK_ITEM, IntentType.COMPARE) and read.state.shown:
+        if kind is ActionKind.OFFER_COUPON:
+            if action.claim:
+                claimed = self._claim(intent, read, snapshot, user_id, turn_id)
+                if claimed is not None:
+                    return claimed
+            intent = intent.model_copy(update={"activity_types": sorted(COUPON_TYPES)})
+        if action.show_again:
             return self._shown_again(intent, read, snapshot)
-        if self._too_vague(intent):
-            return _Outcome(ActionKind.CLARIFY, {"question": "category"})
         return self._recommend(intent, read, snapshot, timer)
-
-    @staticmethod
-    def _too_vague(intent: ShopperIntent) -> bool:
-        return not (
-            intent.categories
-            or intent.brands_in
-            or intent.activity_types
-            or intent.wants_deals
-            or intent.max_price is not None
-            or intent.min_price is not None
-            or len(intent.query.strip()) >= 2
-        )
 
     def _recommend(
         self, intent: ShopperIntent, read: _Read, snapshot: CatalogSnapshot, timer: _Timer
     ) -> _Outcome:
         ctx = read.ctx
-        coupons_only = bool(intent.activity_types) and set(intent.activity_types) <= _COUPON_TYPES
+        coupons_only = bool(intent.activity_types) and set(intent.activity_types) <= COUPON_TYPES
         fallback = (
             " ".join(c.rsplit("/", 1)[-1].replace("-", " ") for c in intent.categories)
             or " ".join(intent.brands_in or intent.activity_types)
@@ -713,7 +714,15 @@ class Assistant:
         now: datetime,
     ) -> tuple[str, str | None, bool]:
         with self.shop.sessions.begin() as session:
-            store.get_or_create_user(session, user_id, now=now)
+            user = store.get_or_create_user(session, user_id, now=now)
+            prefs = {
+                "personalization": state.personalization,
+                "not_interested": list(state.not_interested),
+            }
+            if (user.preferences or {}) != prefs and (
+                user.preferences or not state.personalization or state.not_interested
+            ):
+                user.preferences = prefs
             if read.record is None:
                 record = SessionRecord(
                     id=uuid.uuid4().hex,

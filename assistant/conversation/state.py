@@ -121,6 +121,7 @@ def merge(state: DialogueState, intent: ShopperIntent) -> tuple[ShopperIntent, D
         query = intent.query or base.query
     next_state = base.model_copy(
         update={
+            **standing,
             "categories": intent.categories or base.categories,
             "brands_in": intent.brands_in or base.brands_in,
             "brands_out": _union(base.brands_out, intent.brands_out),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     event,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -210,6 +211,10 @@ class UserRecord(Base):
     segments: Mapped[list[str]] = mapped_column(_JSON, default=list)
     locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    preferences: Mapped[dict[str, Any]] = mapped_column(
+        _JSON, default=dict, server_default=text("'{}'")
+    )
+    """Kept across sessions: ``personalization`` (bool) and ``not_interested`` (list)."""
 
     def to_shopper(self) -> Shopper:
         """What the deal engine needs to know about this user."""

@@ -25,6 +25,7 @@ from assistant.store.models import (
     ImpressionRecord,
     MessageRecord,
     SessionRecord,
+    UserRecord,
 )
 from assistant.world import STEPS, build_demo
 
@@ -296,3 +297,20 @@ def test_cli_chat_json_multi_turn_and_unknown_session(var: Path) -> None:
     assert bad.returncode == 2
     assert bad.stdout == "" and len(bad.stderr.strip().splitlines()) == 1
     assert "unknown session 'missing'" in bad.stderr
+
+
+def test_not_interested_and_personalization_outlive_the_session(assistant: Assistant) -> None:
+    snapshot = assistant.catalog.current()
+    brand = sorted({p.brand for p in snapshot.info.values() if p.category == "shoes/running"})[0]
+    first = assistant.turn("u-prefs", f"I'm not interested in {brand}", now=NOW)
+    assert brand in first.intent.not_interested
+    assistant.turn("u-prefs", "please stop personalizing my recommendations", now=NOW)
+    later = assistant.turn("u-prefs", "running shoes", now=NOW)  # a new session
+    assert later.recommendations
+    assert all(r.item.brand != brand for r in later.recommendations)
+    assert brand in later.intent.not_interested
+    assert later.intent.personalization is False
+    with assistant.shop.sessions() as session:
+        user = session.get(UserRecord, "u-prefs")
+        assert user is not None
+        assert user.preferences == {"personalization": False, "not_interested": [brand]}

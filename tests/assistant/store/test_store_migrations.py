@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def _tables(url: str) -> set[str]:
 
 def test_alembic_check_finds_no_drift(db_url: str) -> None:
     check(db_url)
-    assert current(db_url) == head() == "0002"
+    assert current(db_url) == head() == "0003"
 
 
 def test_downgrade_to_base_then_upgrade_round_trips(blank_db_url: str) -> None:
@@ -62,7 +63,7 @@ def test_check_reports_drift(db_url: str) -> None:
 
 
 def test_require_head_refuses_an_unmigrated_store(blank_db_url: str) -> None:
-    with pytest.raises(StoreError, match="at migration none but this code needs 0002"):
+    with pytest.raises(StoreError, match="at migration none but this code needs 0003"):
         require_head(blank_db_url)
     upgrade(blank_db_url)
     require_head(blank_db_url)
@@ -186,6 +187,28 @@ def test_0002_keeps_every_row_and_its_downgrade_refuses_what_0001_cannot_hold(
         downgrade(engine, "0001")
         assert current(engine) == "0001"
         assert _counts(blank_db_url)["price_history"] == 1
+        upgrade(engine)
+        check(engine)
+    finally:
+        engine.dispose()
+
+
+def test_0003_gives_existing_users_empty_preferences_and_downgrades(blank_db_url: str) -> None:
+    upgrade(blank_db_url, "0002")
+    engine = make_engine(blank_db_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO users (id, member, new_user, segments, created_at)"
+                " VALUES ('U1', false, true, '[]', '2026-01-01 00:00:00+00:00')"
+            )
+        upgrade(engine)
+        with engine.connect() as connection:
+            (prefs,) = connection.exec_driver_sql("SELECT preferences FROM users").one()
+        assert (json.loads(prefs) if isinstance(prefs, str) else prefs) == {}
+        downgrade(engine, "0002")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT COUNT(*) FROM users").scalar_one() == 1
         upgrade(engine)
         check(engine)
     finally:
