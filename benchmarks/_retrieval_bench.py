@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _report import save  # type: ignore[import-not-found]
 from _retrieval_data import (  # type: ignore[import-not-found]
     World,
     activity_grades,
@@ -442,22 +443,6 @@ def run(args: argparse.Namespace) -> str:
     load = os.getloadavg()
     out.append(f"Load average at the end: {load[0]:.1f}.")
     return "\n".join(out)
-
-
-START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
-
-
-def save(path: Path, report: str) -> None:
-    """Write the report; into a document that has the markers, only between them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in old and END in old:
-        before, rest = old.split(START, 1)
-        after = rest.split(END, 1)[1]
-        body = report.split("\n", 1)[1].replace("\n## ", "\n### ").strip()
-        path.write_text(f"{before}{START}\n{body}\n{END}{after}", encoding="utf-8")
-    else:
-        path.write_text(report, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,10 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from _report import save  # type: ignore[import-not-found]
 
 from assistant.app import Shop
 from assistant.config import Settings
-from assistant.conversation import Assistant, TurnResult
+from assistant.conversation import Assistant, CatalogSnapshot, TurnResult
 from assistant.indexing import sync_catalog_index
 from assistant.store import make_engine
 from assistant.world import STEPS, build_demo
@@ -61,6 +62,7 @@ class Said:
     max_price: int | None = None
     min_price: int | None = None
     brands_out: set[str] = field(default_factory=set)
+    leaf: str = ""
 
 
 @dataclass
@@ -82,7 +84,7 @@ def sessions(
         en, zh = CATEGORY_NAMES[leaf]
         en = en.lower()
         zh_mode = rng.random() < 0.45
-        said = Said()
+        said = Said(leaf=leaf)
         turns: list[Turn] = []
         budget = rng.choice([15, 25, 30, 40, 55, 60, 80, 100, 150, 200, 300, 500])
         pick = rng.random()
@@ -149,7 +151,7 @@ def sessions(
 
 
 def _copy(said: Said) -> Said:
-    return Said(said.max_price, said.min_price, set(said.brands_out))
+    return Said(said.max_price, said.min_price, set(said.brands_out), said.leaf)
 
 
 def violations(result: TurnResult, said: Said, now: datetime) -> list[str]:
@@ -172,6 +174,25 @@ def violations(result: TurnResult, said: Said, now: datetime) -> list[str]:
         if item.valid_until is not None and item.valid_until < now:
             out.append(f"{item.id}: expired deal")
     return out
+
+
+def _could_fit(snapshot: CatalogSnapshot, said: Said) -> bool:
+    """Without a floor: some product of the leaf has a list price within the budget (so its
+    final price is too) and is not of an excluded brand. (With a floor, deals can take every
+    final price below it, so a list price says nothing.)"""
+    if said.min_price is not None:
+        return False
+    for info in snapshot.info.values():
+        if info.category != said.leaf or info.price is None:
+            continue
+        if info.brand.casefold() in said.brands_out:
+            continue
+        if said.max_price is not None and info.price > said.max_price:
+            continue
+        if said.min_price is not None and info.price < said.min_price:
+            continue
+        return True
+    return False
 
 
 def _world(var: Path, products: int, leaves: list[str] | None) -> None:
@@ -215,6 +236,7 @@ def run(args: argparse.Namespace) -> str:
         totals: list[float] = []
         stages: dict[str, list[float]] = {}
         bad: list[str] = []
+        missed: list[str] = []
         counts = {"turns": 0, "with_recs": 0, "recs": 0, "zh": 0}
         for user, convo in enumerate(sessions(rng, leaves, brands, n_sessions)):
             session_id = None
@@ -230,6 +252,8 @@ def run(args: argparse.Namespace) -> str:
                 counts["with_recs"] += bool(result.recommendations)
                 counts["recs"] += len(result.recommendations)
                 bad += [f"{turn.text!r}: {v}" for v in violations(result, turn.said, now)]
+                if not result.recommendations and _could_fit(snapshot, turn.said):
+                    missed.append(turn.text)
         over_list = sum(1 for b in bad if "above price" in b)
         lines = [
             f"# Turn benchmark (`benchmarks/turns.py{' --quick' if quick else ''}`)",
@@ -247,6 +271,8 @@ def run(args: argparse.Namespace) -> str:
             f"| recommendations checked | {counts['recs']} |",
             f"| constraint violations (vs what the shopper said) | {len(bad) - over_list} |",
             f"| final price above list price | {over_list} |",
+            f"| nothing shown although a list price was within a budget with no floor | "
+            f"{len(missed)} |",
             "",
             "| stage | p50 ms | p95 ms |",
             "| --- | ---: | ---: |",
@@ -269,6 +295,9 @@ def run(args: argparse.Namespace) -> str:
         )
         if bad:
             lines += ["", "Violations (first 10):", ""] + [f"- {b}" for b in bad[:10]]
+        if missed:
+            lines += ["", "Nothing shown although a product fit (first 10):", ""]
+            lines += [f"- {m!r}" for m in missed[:10]]
         shop.engine.dispose()
         return "\n".join(lines) + "\n"
     finally:
@@ -287,7 +316,7 @@ def main() -> int:
     table = run(args)
     print(table)
     if args.output:
-        Path(args.output).write_text(table, encoding="utf-8")
+        save(Path(args.output), table)
     fails = [line for line in table.splitlines() if line.startswith("| constraint violations")]
     return 1 if fails and not fails[0].endswith("| 0 |") else 0
 

@@ -34,7 +34,15 @@ transaction take SQLite's write lock up front (what a budget reservation needs);
 ignores it.
 """
 
-_SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000")
+# WAL with synchronous=NORMAL (SQLite's recommended pairing) syncs at checkpoints instead of at
+# every commit: a turn's write costs ~1 ms instead of several; a power cut can lose the last
+# commits but never corrupts the file. Production runs on PostgreSQL.
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+)
 
 
 def normalize_url(url: str | URL) -> URL:
