@@ -192,6 +192,20 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_llm_serve(args: argparse.Namespace) -> int:
+    from assistant.config import get_settings
+    from assistant.llm import ServerInfo, run_server
+
+    def ready(info: ServerInfo) -> None:
+        print(f"embedded LLM {info.model} at {info.base_url} (pid {info.pid}); Ctrl-C stops")
+
+    try:
+        run_server(get_settings(), port=args.port, on_ready=ready)
+    except KeyboardInterrupt:
+        print("embedded LLM server stopped", file=sys.stderr)
+    return EXIT_OK
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 
@@ -334,6 +348,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("message", help="what the shopper writes (1-2,000 characters)")
     chat.set_defaults(handler=_cmd_chat)
+
+    llm = sub.add_parser("llm", help="the shared embedded LLM server")
+    llm_sub = llm.add_subparsers(dest="llm_command", metavar="ACTION", parser_class=_Parser)
+    llm_sub.required = True
+    llm_serve = llm_sub.add_parser(
+        "serve",
+        help="run the embedded LLM server in the foreground (Ctrl-C stops it)",
+        description="Serve the bundled Qwen2.5-Coder-0.5B-Instruct GGUF with llama.cpp's "
+        "OpenAI-compatible server (xllamacpp) on 127.0.0.1. The first run assembles and "
+        "verifies the model under var/models/. One server per SHOPASSIST_VAR_DIR: it writes "
+        "var/llm.json (base URL, port, pid), which `chat` and `serve` read to find it, and "
+        "removes it on exit.",
+    )
+    llm_serve.add_argument(
+        "--port", type=int, default=0, help="port on 127.0.0.1 (default: a free port)"
+    )
+    llm_serve.set_defaults(handler=_cmd_llm_serve)
     return parser
 
 
