@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from assistant import store
@@ -735,7 +735,6 @@ class Assistant:
                     summary="",
                 )
                 session.add(record)
-                session.flush()  # the messages and the decision refer to it
             else:
                 found = session.get(SessionRecord, read.record.id)
                 if found is None:
@@ -744,33 +743,30 @@ class Assistant:
             record.state = state.to_json()
             record.updated_at = now
             record.handoff = record.handoff or outcome.handoff
-            session.add(
-                MessageRecord(
-                    id=uuid.uuid4().hex,
-                    session_id=record.id,
-                    turn_id=turn_id,
-                    role="shopper",
-                    text=message,
-                    created_at=now,
-                )
-            )
+            session.flush()
+            # Plain INSERTs in dependency order: a turn's rows need no unit-of-work bookkeeping.
+            messages = [{"role": "shopper", "text": message}]
             if reply:
-                session.add(
-                    MessageRecord(
-                        id=uuid.uuid4().hex,
-                        session_id=record.id,
-                        turn_id=turn_id,
-                        role="assistant",
-                        text=reply,
-                        created_at=now,
-                    )
-                )
+                messages.append({"role": "assistant", "text": reply})
+            session.execute(
+                insert(MessageRecord),
+                [
+                    {
+                        "id": uuid.uuid4().hex,
+                        "session_id": record.id,
+                        "turn_id": turn_id,
+                        "created_at": now,
+                        **m,
+                    }
+                    for m in messages
+                ],
+            )
             decision_id = None
             if recs and outcome.decision is not None:
                 decision_id = uuid.uuid4().hex
                 revisions = {d.activity_id: d.revision for r in recs for d in r.item.deals}
-                session.add(
-                    DecisionRecord(
+                session.execute(
+                    insert(DecisionRecord).values(
                         id=decision_id,
                         turn_id=turn_id,
                         session_id=record.id,
@@ -794,18 +790,20 @@ class Assistant:
                         },
                     )
                 )
-                session.flush()
-                for r in recs:
-                    session.add(
-                        ImpressionRecord(
-                            id=r.impression_id,
-                            decision_id=decision_id,
-                            position=r.position,
-                            kind=r.item.kind,
-                            item_id=r.item.id,
-                            activity_ids=list(r.item.activity_ids),
-                            propensity=r.propensity,
-                            created_at=now,
-                        )
-                    )
+                session.execute(
+                    insert(ImpressionRecord),
+                    [
+                        {
+                            "id": r.impression_id,
+                            "decision_id": decision_id,
+                            "position": r.position,
+                            "kind": r.item.kind,
+                            "item_id": r.item.id,
+                            "activity_ids": list(r.item.activity_ids),
+                            "propensity": r.propensity,
+                            "created_at": now,
+                        }
+                        for r in recs
+                    ],
+                )
             return record.id, decision_id, record.handoff
