@@ -98,6 +98,8 @@ def search(
         in_stock=True,
     )
     query = intent.query.strip() or fallback_query.strip()
+    if (intent.recipient or intent.occasion) and not categories and "gift" not in query:
+        query = f"{query} gift"  # "something for my mom": search gifts, not "mom" (baby care)
     vector = embedder.embed_query(query)
     result = index.search(
         query, vector=vector, filters=filters, k_products=k_products, k_activities=k_activities

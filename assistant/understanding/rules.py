@@ -116,6 +116,20 @@ class _Brands:
         return bool(lx.BRAND_CONNECTOR.match(lower[left.end : right.start]))
 
 
+_GENERIC_WORDS = frozenset(
+    "something anything nice good cool great present gift gifts idea ideas thing things "
+    "stuff some one 东西 礼物 好东西 什么".split()
+)
+
+
+def _without_people(query: str) -> str:
+    """The query without recipient, occasion and generic gift words."""
+    text = query
+    for pattern, _ in (*lx.RECIPIENTS, *lx.OCCASIONS):
+        text = pattern.sub(" ", text)
+    return " ".join(w for w in text.split() if w.casefold() not in _GENERIC_WORDS)
+
+
 def _categories(vocabulary: Vocabulary, text: str) -> list[str]:
     """Dictionary categories in ``text``; of two adjacent ones the second (the head) wins."""
     hits = vocabulary.find_categories(vocabulary.correct(text))
@@ -313,7 +327,10 @@ def extract(
     if categories or not search:
         sure.add("categories")
     elif vocabulary.embedder is not None and kind != IntentType.REFINE:
-        guess = vocabulary.nearest_category(query)
+        # Who it is for and the occasion are not product words: "something for my mom" must
+        # not land in baby care because "mom" sits near "baby" in embedding space.
+        content = _without_people(query)
+        guess = vocabulary.nearest_category(content) if content else None
         if guess is not None:
             categories = [guess[0]]
     capitalized = bool(_CAPITAL.search(text)) or language == "zh"
