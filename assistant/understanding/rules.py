@@ -117,8 +117,28 @@ class _Brands:
 
 
 _GENERIC_WORDS = frozenset(
-    "something anything nice good cool great present gift gifts idea ideas thing things "
-    "stuff some one 东西 礼物 好东西 什么".split()
+    [
+        "something",
+        "anything",
+        "nice",
+        "good",
+        "cool",
+        "great",
+        "present",
+        "gift",
+        "gifts",
+        "idea",
+        "ideas",
+        "thing",
+        "things",
+        "stuff",
+        "some",
+        "one",
+        "东西",
+        "礼物",
+        "好东西",
+        "什么",
+    ]
 )
 
 
