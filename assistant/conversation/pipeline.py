@@ -13,12 +13,14 @@ ids, the action, the stage latencies and the policy; no message text is logged.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +35,7 @@ from assistant.conversation import _coupons, _recommend
 from assistant.conversation._recommend import Pricer
 from assistant.conversation.actions import COUPON_TYPES, ActionPolicy, RulesActionPolicy
 from assistant.conversation.facts import ActionKind, IneligibleFact, ItemFact, ReplyFacts
+from assistant.conversation.phrasing import PHRASED_ACTIONS, phrase_reply
 from assistant.conversation.ranking import (
     Candidate,
     HeuristicRanker,
@@ -41,10 +44,11 @@ from assistant.conversation.ranking import (
 )
 from assistant.conversation.replies import render_reply, why_line
 from assistant.conversation.snapshot import CatalogSnapshot, LiveCatalog
-from assistant.conversation.state import DialogueState, ShownItem, merge
+from assistant.conversation.state import DialogueState, ShownItem, merge, summarize
 from assistant.deals import DealContext, claim_check
 from assistant.domain import Activity, CartLine, Group, Product, Shopper
-from assistant.errors import CartError, ClaimRefused, UnknownEntityError
+from assistant.errors import CartError, ClaimRefused, LLMError, UnknownEntityError
+from assistant.llm import ChatModel, make_chat_model
 from assistant.schedule import aware
 from assistant.store.models import (
     ActivityRecord,
@@ -57,8 +61,9 @@ from assistant.store.models import (
     SessionRecord,
     UserRecord,
 )
-from assistant.understanding import Vocabulary, clean_message, extract
+from assistant.understanding import Extraction, Vocabulary, clean_message, extract
 from assistant.understanding.intent import ShopperIntent
+from assistant.understanding.llm import INTENT_SCHEMA, intent_messages, merge_llm, needs_llm
 from policy import EpsilonGreedy, Policy
 from retrieval import SearchIndex
 from retrieval.search import QueryEmbedder
@@ -70,6 +75,7 @@ __all__ = ["Assistant", "Recommendation", "TurnResult"]
 
 logger = logging.getLogger(__name__)
 
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SLATE_SIZE = 3
 POLICY_TOP = 100
 _MAX_CART_LINES = 100
@@ -102,7 +108,9 @@ class TurnResult:
         recommendations: The slate, in order.
         timings_ms: Stage -> milliseconds.
         decision_id: The logged decision, when a slate was shown.
-        versions: Ranker and policy versions used.
+        versions: Ranker, policy, action policy and LLM versions used.
+        llm: What the LLM did: ``understand`` (``off``, ``skipped``, ``used``, ``failed``) and
+            ``reply`` (``off``, ``template``, ``llm``, ``llm_regenerated``, ``failed``).
     """
 
     session_id: str
@@ -116,6 +124,7 @@ class TurnResult:
     timings_ms: dict[str, float]
     decision_id: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    llm: dict[str, str] = field(default_factory=dict)
 
 
 class _Timer:
@@ -168,6 +177,10 @@ class Assistant:
         ranker: Scores candidates (default: :class:`HeuristicRanker`).
         policy: Chooses the slate (default: epsilon-greedy, epsilon 0.1, over the top 100).
         actions: Chooses the dialogue action (default: :class:`RulesActionPolicy`).
+        chat: The LLM (``None``: rules mode). It fills the slots the rules leave open and
+            phrases recommendation replies; when it fails, that turn runs on rules and
+            :attr:`llm_status` becomes ``"degraded"``.
+        llm_timeout_s: Per LLM call.
         pricer: One-unit final prices for a shopper (default: the snapshot's
             :class:`~assistant.catalog_pricer.CatalogPricer`, exact and vectorized).
         seed: Seeds the policy's exploration (``None``: fresh entropy).
@@ -185,6 +198,8 @@ class Assistant:
         policy: Policy | None = None,
         pricer: Pricer | None = None,
         actions: ActionPolicy | None = None,
+        chat: ChatModel | None = None,
+        llm_timeout_s: float = 8.0,
         seed: int | None = None,
     ) -> None:
         self.shop = shop
@@ -196,11 +211,18 @@ class Assistant:
         self.policy: Policy = policy or EpsilonGreedy(epsilon=0.1, top=POLICY_TOP)
         self.pricer = pricer
         self.actions: ActionPolicy = actions or RulesActionPolicy()
+        self.chat = chat
+        self.llm_timeout_s = llm_timeout_s
+        self.llm_status = "off" if chat is None else "ok"
         self.rng = np.random.default_rng(seed)
 
     @classmethod
-    def from_shop(cls, shop: Shop, *, seed: int | None = None) -> Assistant:
-        """Load everything a turn needs: catalog snapshot, search index, embedder, vocabulary.
+    def from_shop(
+        cls, shop: Shop, *, seed: int | None = None, start_llm: bool = False
+    ) -> Assistant:
+        """Load everything a turn needs: catalog snapshot, search index, embedder, vocabulary,
+        and the LLM the settings ask for (``embedded``: the shared server if it is running, or
+        started when ``start_llm``; if none can be had, rules mode with a warning).
 
         Raises:
             RetrievalError: The index is missing or was built with another embedder (run
@@ -210,12 +232,21 @@ class Assistant:
 
         store.require_head(shop.engine)
         parts = load_serving_parts(shop)
+        chat = None
+        if shop.settings.llm_backend != "rules":
+            chat = make_chat_model(shop.settings, start_server=start_llm)
+            if chat is None:
+                logger.warning(
+                    "LLM backend %r is not available: answering in rules mode",
+                    shop.settings.llm_backend,
+                )
         return cls(
             shop,
             catalog=parts.catalog,
             index=parts.index,
             embedder=parts.embedder,
             vocabulary=parts.vocabulary,
+            chat=chat,
             seed=seed,
         )
 
@@ -254,9 +285,17 @@ class Assistant:
         snapshot = self.catalog.current()
         with timer("load"), self.shop.sessions() as session:
             read = self._read(session, user_id, session_id, cart, snapshot, now)
+        agent_active = bool(read.record and read.record.agent_active)
+        llm = {"understand": "off", "reply": "off"}
+        if self.chat is not None and not agent_active:
+            llm["understand"] = "skipped"
+            if needs_llm(extraction):
+                with timer("llm_understand"):
+                    extraction, llm["understand"] = self._llm_understand(
+                        extraction, message, read.record.summary if read.record else ""
+                    )
         with timer("understand"):
             intent, next_state = merge(read.state, extraction.intent)
-        agent_active = bool(read.record and read.record.agent_active)
         if agent_active:
             outcome = _Outcome(ActionKind.HANDOFF, handoff=True)
         else:
@@ -267,7 +306,7 @@ class Assistant:
                 ActionKind.HANDOFF, facts={"handoff_reason": "repeated_failure"}, handoff=True
             )
         with timer("reply"):
-            reply, recs = self._reply(outcome, intent, now, agent_active)
+            reply, recs, llm["reply"] = self._reply(outcome, intent, now, agent_active, message)
         if recs:
             next_state.shown = [
                 ShownItem(
@@ -288,6 +327,7 @@ class Assistant:
             "ranker": self.ranker.version,
             "policy": self.policy.version,
             "actions": self.actions.version,
+            "llm": self.chat.model if self.chat is not None else "rules",
         }
         logger.info(
             "turn %s session %s action=%s recs=%d handoff=%s stages=%s policy=%s",
@@ -311,7 +351,31 @@ class Assistant:
             timings_ms=timer.ms,
             decision_id=decision_id,
             versions=versions,
+            llm=llm,
         )
+
+    # --- the LLM ----------------------------------------------------------------------------
+
+    def _degraded(self, stage: str, exc: LLMError) -> None:
+        self.llm_status = "degraded"
+        logger.warning("LLM %s failed, rules mode for this turn: %s", stage, exc)
+
+    def _llm_understand(
+        self, extraction: Extraction, message: str, summary: str
+    ) -> tuple[Extraction, str]:
+        assert self.chat is not None
+        try:
+            answer = self.chat.complete_json(
+                intent_messages(message, summary),
+                INTENT_SCHEMA,
+                max_tokens=96,
+                timeout_s=self.llm_timeout_s,
+            )
+        except LLMError as exc:
+            self._degraded("understanding", exc)
+            return extraction, "failed"
+        self.llm_status = "ok"
+        return merge_llm(extraction, answer, self.vocabulary), "used"
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -674,10 +738,15 @@ class Assistant:
     # --- replying and storing ---------------------------------------------------------------
 
     def _reply(
-        self, outcome: _Outcome, intent: ShopperIntent, now: datetime, agent_active: bool
-    ) -> tuple[str, list[Recommendation]]:
+        self,
+        outcome: _Outcome,
+        intent: ShopperIntent,
+        now: datetime,
+        agent_active: bool,
+        message: str,
+    ) -> tuple[str, list[Recommendation], str]:
         if agent_active:
-            return "", []
+            return "", [], "off"
         currency = self.shop.currency
         recs = []
         for position, (item, score, propensity) in enumerate(outcome.items):
@@ -699,7 +768,24 @@ class Assistant:
             min_price=intent.min_price,
             **outcome.facts,
         )
-        return render_reply(facts), recs
+        if self.chat is None or str(outcome.action) not in PHRASED_ACTIONS or not facts.items:
+            return render_reply(facts), recs, "off" if self.chat is None else "template"
+        request = intent.query or " ".join(intent.categories) or message[:80]
+        numbers = [Decimal(n) for n in _NUMBER.findall(message)]
+        try:
+            guarded = phrase_reply(
+                self.chat,
+                facts,
+                currency=currency,
+                request=request,
+                shopper_numbers=numbers,
+                timeout_s=self.llm_timeout_s,
+            )
+        except LLMError as exc:
+            self._degraded("phrasing", exc)
+            return render_reply(facts), recs, "failed"
+        self.llm_status = "ok"
+        return guarded.text, recs, guarded.source
 
     def _store(
         self,
@@ -741,6 +827,7 @@ class Assistant:
                     raise UnknownEntityError(f"session {read.record.id!r} was deleted meanwhile")
                 record = found
             record.state = state.to_json()
+            record.summary = summarize(state)
             record.updated_at = now
             record.handoff = record.handoff or outcome.handoff
             session.flush()

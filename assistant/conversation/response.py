@@ -89,4 +89,5 @@ def turn_json(result: TurnResult, currency: Currency) -> dict[str, Any]:
         "recommendations": [recommendation_json(r, currency) for r in result.recommendations],
         "timings_ms": {k: round(v, 3) for k, v in result.timings_ms.items()},
         "versions": result.versions,
+        "llm": result.llm,
     }

@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.understanding.intent import IntentType, ShopperIntent
 
-__all__ = ["DialogueState", "ShownItem", "merge"]
+__all__ = ["SUMMARY_CHARS", "DialogueState", "ShownItem", "merge", "summarize"]
+
+SUMMARY_CHARS = 400
+"""The rolling summary's bound: the LLM's context stays this size however long the session."""
 
 _FIND = {IntentType.FIND_DEALS, IntentType.FIND_PRODUCTS, IntentType.REFINE}
 _MAX_QUERY_WORDS = 24
@@ -160,3 +163,33 @@ def merge(state: DialogueState, intent: ShopperIntent) -> tuple[ShopperIntent, D
         }
     )
     return effective, next_state
+
+
+def summarize(state: DialogueState) -> str:
+    """The session so far in one short line for the LLM's context (``sessions.summary``).
+
+    It is rebuilt from the slots every turn, so it is bounded (:data:`SUMMARY_CHARS`) and
+    never drifts from what the pipeline actually filters by. Money is in minor units here only
+    as words the LLM never needs to repeat: the budget is stated as "a budget is set".
+    """
+    parts = []
+    if state.query:
+        parts.append(f"looking for: {state.query}")
+    if state.categories:
+        parts.append("categories: " + ", ".join(state.categories))
+    if state.brands_in:
+        parts.append("brands: " + ", ".join(state.brands_in))
+    if state.brands_out:
+        parts.append("not: " + ", ".join(state.brands_out))
+    if state.max_price is not None or state.min_price is not None:
+        parts.append("a budget is set")
+    if state.wants_deals:
+        parts.append("wants deals")
+    if state.recipient:
+        parts.append(f"for: {state.recipient}")
+    if state.occasion:
+        parts.append(f"occasion: {state.occasion}")
+    if state.not_interested:
+        parts.append("not interested in: " + ", ".join(state.not_interested))
+    text = "; ".join(parts)
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
