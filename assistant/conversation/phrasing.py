@@ -1,6 +1,6 @@
 """LLM phrasing of a recommendation reply, filled and checked by the claims guard.
 
-The LLM writes one or two friendly sentences that refer to the facts only through placeholders
+The LLM writes one friendly sentence that refer to the facts only through placeholders
 (``{title_1}``, ``{price_1}``, ``{deal_1}``, ``{ends_1}``, ``{gap}``...). Code fills them
 (:func:`~assistant.conversation.guard.placeholder_values`), the guard rejects anything the facts
 do not hold, a refused draft is regenerated once, and then the template wins
@@ -14,6 +14,7 @@ the same size however long the conversation gets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -30,48 +31,86 @@ PHRASED_ACTIONS = frozenset({"recommend", "offer_coupon"})
 
 _SYSTEM = {
     "en": (
-        "You are a friendly shopping assistant. Write ONE or TWO short sentences in English "
-        "introducing the picks. Never write a number, price, percentage, date or code "
-        "yourself: refer to facts only with the placeholders given, e.g. {title_1} and "
-        "{price_1}. Do not list every item; the list is shown under your sentences."
+        "You are a friendly shopping assistant. Write ONE short sentence in English that "
+        "introduces the first pick to the shopper, speaking to them as 'you'. Never write a "
+        "number, price, percentage, date or code: use the placeholders exactly as written, "
+        "in curly braces. Example: Take a look at {title_1}: it is {price_1} right now "
+        "({deal_1})."
     ),
     "zh": (
-        "你是一位亲切的购物助手。用中文写一到两句简短的话介绍推荐。不要自己写任何数字、价格、"
-        "折扣、日期或优惠码：只能用给出的占位符引用事实，例如 {title_1} 和 {price_1}。"
-        "不要逐个列出商品，清单会显示在你的话下面。"
+        "你是一位亲切的购物助手。用中文写一句简短的话，向顾客（称“你”）介绍第一个推荐。"
+        "不要自己写任何数字、价格、折扣、日期或优惠码：按原样使用花括号里的占位符。"
+        "例如：推荐你看看{title_1}，现在只要{price_1}（{deal_1}）。"
     ),
 }
 _STRICT = {
     "en": "Your last answer had a number or claim that is not a placeholder: use placeholders.",
     "zh": "上次的回答里有不是占位符的数字或说法。只能使用占位符。",
 }
+_EXAMPLE = {
+    "en": (
+        "Request: running shoes\nPicks: 1. Stride Run 2 Running Shoes; 2. Lumi Trail Runner\n"
+        "Use these placeholders: {title_1} {price_1} {deal_1}",
+        "Take a look at {title_1}: it is {price_1} right now ({deal_1}).",
+    ),
+    "zh": (
+        "Request: 跑步鞋\nPicks: 1. Stride 跑步鞋; 2. Lumi 越野跑鞋\n"
+        "Use these placeholders: {title_1} {price_1} {deal_1}",
+        "推荐你看看{title_1}，现在只要{price_1}（{deal_1}）。",
+    ),
+}
+"""One worked exchange: a 0.5B model follows an example far better than instructions."""
+_ECHO = re.compile(r"placeholder|shopper wants|占位符|\{\w+\} *=", re.IGNORECASE)
+_BARE_NAME = re.compile(r"(?<![{\w])(?:title|price|deal|ends|gap|budget)_?\d?(?![\w}])")
+_ADJACENT = re.compile(r"\}\s*\{")
+_SENTENCE_END = re.compile(r"[.!?。！？]")
 
 
 def reply_messages(
     facts: ReplyFacts, values: Mapping[str, str], *, request: str, strict: bool = False
 ) -> list[dict[str, str]]:
-    """The chat messages asking for the reply's opening sentences.
+    """The chat messages asking for the reply's opening sentence.
+
+    The model sees the placeholder *names* and the items' titles, never the numbers, so it
+    has nothing to copy wrongly; code fills the placeholders afterwards.
 
     Args:
         facts: The reply's facts.
-        values: Placeholder name -> text (what the model may refer to).
+        values: Placeholder name -> text (only the names of those present are offered).
         request: What the shopper is looking for, summarized (no raw message history).
         strict: Add the reminder used for the one regeneration.
     """
     lang = facts.language
-    usable = [
-        f"{{{name}}} = {text}"
-        for name, text in values.items()
-        if name.split("_")[0] in ("title", "price", "was", "deal", "ends", "gap", "budget", "n")
-    ]
-    user = f"Shopper wants: {request}\nPlaceholders:\n" + "\n".join(usable[:24])
+    offered = [name for name in ("title_1", "price_1", "deal_1", "ends_1") if name in values]
+    titles = "; ".join(f"{i}. {item.title}" for i, item in enumerate(facts.items[:3], start=1))
+    user = f"Request: {request}\nPicks: {titles}\nUse these placeholders: " + " ".join(
+        "{" + name + "}" for name in offered
+    )
+    example_user, example_reply = _EXAMPLE[lang]
     messages = [
         {"role": "system", "content": _SYSTEM[lang]},
+        {"role": "user", "content": example_user},
+        {"role": "assistant", "content": example_reply},
         {"role": "user", "content": user},
     ]
     if strict:
         messages.append({"role": "system", "content": _STRICT[lang]})
     return messages
+
+
+def _one_sentence(text: str) -> str:
+    """The draft's first line, cut after its last complete sentence (drafts stop mid-word
+    at ``max_tokens``); an echo of the prompt becomes empty, which the guard refuses."""
+    line = text.strip().split("\n", 1)[0].strip()
+    if (
+        _ECHO.search(line)
+        or "{" not in line
+        or _BARE_NAME.search(line.replace("{", " {"))
+        or _ADJACENT.search(line)
+    ):
+        return ""  # an echo, no placeholder, a bare placeholder name, or a placeholder list
+    ends = list(_SENTENCE_END.finditer(line))
+    return line[: ends[-1].end()] if ends else line
 
 
 def _list_lines(template: str) -> list[str]:
@@ -85,7 +124,7 @@ def phrase_reply(
     currency: Currency,
     request: str,
     shopper_numbers: Iterable[Decimal] = (),
-    max_tokens: int = 80,
+    max_tokens: int = 60,
     timeout_s: float = 8.0,
 ) -> GuardedReply:
     """The guarded reply: LLM sentences (or the template's intro) above the template's list.
@@ -98,7 +137,9 @@ def phrase_reply(
 
     def draft(strict: bool) -> str:
         messages = reply_messages(facts, values, request=request, strict=strict)
-        return "".join(chat.stream(messages, max_tokens=max_tokens, timeout_s=timeout_s))
+        return _one_sentence(
+            "".join(chat.stream(messages, max_tokens=max_tokens, timeout_s=timeout_s))
+        )
 
     first = draft(strict=False)
     guarded = write_reply(

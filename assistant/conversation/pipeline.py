@@ -375,7 +375,7 @@ class Assistant:
             self._degraded("understanding", exc)
             return extraction, "failed"
         self.llm_status = "ok"
-        return merge_llm(extraction, answer, self.vocabulary), "used"
+        return merge_llm(extraction, answer, self.vocabulary, message), "used"
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ rules left open, and only after checking it:
 
 * the intent type must be one of :class:`IntentType`;
 * category words are mapped to catalog paths through the vocabulary (dictionary, then the
-  embedder), never taken as paths;
+  embedder), never taken as paths, and only when they come from the message (a small model
+  invents products);
 * brands must be catalog brands;
 * numbers never come from the LLM: the extractor wins on money, always.
 """
@@ -112,15 +113,36 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def merge_llm(extraction: Extraction, answer: dict[str, Any], vocabulary: Vocabulary) -> Extraction:
-    """``extraction`` with the open slots filled from a checked LLM answer (module docs)."""
+def _grounded(product: str, message: str) -> bool:
+    """Whether the LLM's product words come from the message (a 0.5B model otherwise invents
+    one: "something nice for my mom" -> "running shoes"). Chinese messages pass: there the
+    LLM's English words are a translation."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in message):
+        return True
+    said = message.casefold()
+    return any(word[:4] in said for word in product.casefold().split() if len(word) >= 4)
+
+
+def merge_llm(
+    extraction: Extraction, answer: dict[str, Any], vocabulary: Vocabulary, message: str = ""
+) -> Extraction:
+    """``extraction`` with the open slots filled from a checked LLM answer (module docs).
+
+    With ``message``, a product the LLM names is kept only when its words come from the
+    message (or the message is Chinese).
+    """
     intent, sure = extraction.intent, extraction.sure
     update: dict[str, Any] = {}
     kind = _text(answer.get("intent"))
     if "type" not in sure and kind in {t.value for t in IntentType}:
         update["type"] = IntentType(kind)
     product = _text(answer.get("product"))
-    if "categories" not in sure and product and not intent.categories:
+    if (
+        "categories" not in sure
+        and product
+        and not intent.categories
+        and (not message or _grounded(product, message))
+    ):
         found = [m.key for m in vocabulary.find_categories(product)]
         if not found and (near := vocabulary.nearest_category(product)) is not None:
             found = [near[0]]
