@@ -165,6 +165,17 @@ class _Outcome:
     failed: bool = False
 
 
+def _within(final_price: int | None, intent: ShopperIntent) -> bool:
+    """Whether a final price satisfies the intent's budget (no budget: anything does)."""
+    if intent.min_price is None and intent.max_price is None:
+        return True
+    if final_price is None:
+        return False
+    if intent.max_price is not None and final_price > intent.max_price:
+        return False
+    return intent.min_price is None or final_price >= intent.min_price
+
+
 class Assistant:
     """The turn pipeline over one shop.
 
@@ -635,7 +646,10 @@ class Assistant:
             if item.kind == "activity" and item.id not in snapshot.activity_by_id:
                 continue
             candidate = Candidate(kind=item.kind, id=item.id, similarity=1.0)
-            items.append((self._fact(candidate, read, snapshot, intent.language), 1.0, 1.0))
+            fact = self._fact(candidate, read, snapshot, intent.language)
+            if fact.kind == "product" and not _within(fact.final_price, intent):
+                continue  # re-priced now, it no longer fits the budget in force
+            items.append((fact, 1.0, 1.0))
         if not items:
             return _Outcome(ActionKind.RECOMMEND, {"no_results": True}, failed=True)
         decision = {

@@ -7,19 +7,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from assistant.app import Shop
-from assistant.config import Settings
 from assistant.conversation import ActionKind, Assistant, TurnResult, turn_json
 from assistant.domain import ActivityType
 from assistant.errors import CartError, UnknownEntityError, ValidationError
-from assistant.indexing import sync_catalog_index
-from assistant.store import make_engine
 from assistant.store.models import (
     DecisionRecord,
     ImpressionRecord,
@@ -27,41 +22,13 @@ from assistant.store.models import (
     SessionRecord,
     UserRecord,
 )
-from assistant.world import STEPS, build_demo
 
-NOW = datetime(2030, 6, 15, 12, tzinfo=UTC)
-LEAVES = [
-    "shoes/running",
-    "shoes/casual",
-    "home/kitchen-knives",
-    "home/cookware",
-    "home/coffee-makers",
-    "sports/yoga-mats",
-    "electronics/headphones",
-    "apparel/jackets/down",
-]
-
-
-def _shop(var: Path) -> Shop:
-    settings = Settings(_env_file=None, var_dir=var, embedder="use", llm_backend="rules")
-    return Shop(settings, make_engine(settings.sqlalchemy_url))
+from .conftest import NOW, served_shop
 
 
 @pytest.fixture(scope="module")
-def var(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo world of 480 products (no logs) and its index, built at NOW."""
-    var = tmp_path_factory.mktemp("served")
-    shop = _shop(var)
-    steps = [s for s in STEPS if s.name != "logs"]
-    build_demo(shop, now=NOW, products=480, categories=LEAVES, steps=steps, progress=False)
-    sync_catalog_index(shop, progress=False, now=NOW)
-    shop.engine.dispose()
-    return var
-
-
-@pytest.fixture(scope="module")
-def assistant(var: Path) -> Iterator[Assistant]:
-    shop = _shop(var)
+def assistant(served_var: Path) -> Iterator[Assistant]:
+    shop = served_shop(served_var)
     yield Assistant.from_shop(shop, seed=3)
     shop.engine.dispose()
 
@@ -283,7 +250,8 @@ def _cli(var: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_cli_chat_json_multi_turn_and_unknown_session(var: Path) -> None:
+def test_cli_chat_json_multi_turn_and_unknown_session(served_var: Path) -> None:
+    var = served_var
     first = _cli(var, "--user", "cli-user", "--json", "yoga mats under 40 dollars")
     assert first.returncode == 0, first.stderr
     body = json.loads(first.stdout)

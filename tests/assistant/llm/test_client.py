@@ -23,8 +23,7 @@ from assistant.llm import (
     make_chat_model,
     read_server_info,
 )
-
-from .conftest import START_TIMEOUT_S, stop_server
+from tests.assistant.conftest import START_TIMEOUT_S, stop_server
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,7 @@ from assistant.config import Settings
 from assistant.errors import LLMError
 from assistant.llm import QWEN_0_5B, ensure_server, read_server_info, run_server
 from assistant.llm.server import server_answers, state_path
-
-from .conftest import START_TIMEOUT_S
+from tests.assistant.conftest import START_TIMEOUT_S
 
 pytestmark = pytest.mark.integration
 

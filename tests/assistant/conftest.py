@@ -1,4 +1,5 @@
-"""A real embedded LLM server for the LLM tests: the bundled model on 127.0.0.1, started once.
+"""Shared fixtures for the assistant tests: a real embedded LLM server (the bundled model on
+127.0.0.1, started once per test session, only for the tests that ask for it).
 
 The GGUF is assembled (and verified) once into the repository's ``var/models/``, where
 ``make run`` keeps it too; each test ``var_dir`` links its ``models/`` there instead of writing
@@ -19,7 +20,7 @@ import pytest
 from assistant.config import LLMBackend, Settings
 from assistant.llm import QWEN_0_5B, OpenAIChatModel, ensure_model, ensure_server, read_server_info
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0  # ~2.5 s on an idle 2-core machine; generous for a busy CI box
 
 
