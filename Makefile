@@ -67,7 +67,9 @@ bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/chroma_raw.py --output docs/chroma-raw-latest.md
 	$(BIN)/python benchmarks/retrieval.py --output docs/retrieval-latest.md
 	$(BIN)/python benchmarks/intent.py --output docs/intent.md
+	$(BIN)/python benchmarks/intent.py --llm embedded --output docs/intent.md
 	$(BIN)/python benchmarks/turns.py --output docs/assistant.md
+	$(BIN)/python benchmarks/turns.py --llm embedded --output docs/assistant.md
 
 clean:  ## remove the venv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

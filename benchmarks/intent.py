@@ -17,19 +17,34 @@ fallback for category words the dictionaries lack, on a small probe list.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import shutil
+import signal
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from _report import save  # type: ignore[import-not-found]
+
+from assistant.errors import LLMError
 from assistant.money import Currency
 from assistant.understanding import Vocabulary, demo_vocabulary, extract
+from assistant.understanding.llm import (
+    INTENT_SCHEMA,
+    JSONChatModel,
+    intent_messages,
+    merge_llm,
+    needs_llm,
+)
 
+REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SETS = {"test (frozen, hand-written)": "intent_test.jsonl", "generated": "intent_generated.jsonl"}
 FIELDS = (
@@ -57,9 +72,40 @@ def load(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def predicted(text: str, vocabulary: Vocabulary) -> dict[str, Any]:
-    """The extractor's slots in the labels' format."""
-    intent = extract(text, vocabulary).intent
+class LLMStats:
+    """How often the LLM was asked, and how long it took."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self.skipped = 0
+        self.failed = 0
+        self.ms: list[float] = []
+
+
+def predicted(
+    text: str,
+    vocabulary: Vocabulary,
+    chat: JSONChatModel | None = None,
+    stats: LLMStats | None = None,
+) -> dict[str, Any]:
+    """The slots in the labels' format: the rules, then (with ``chat``) the LLM for the slots
+    the rules left open, exactly as a turn does."""
+    extraction = extract(text, vocabulary)
+    if chat is not None and stats is not None:
+        if needs_llm(extraction):
+            stats.asked += 1
+            start = time.perf_counter()
+            try:
+                answer = chat.complete_json(
+                    intent_messages(text), INTENT_SCHEMA, max_tokens=96, timeout_s=30.0
+                )
+                extraction = merge_llm(extraction, answer, vocabulary, text)
+            except LLMError:
+                stats.failed += 1
+            stats.ms.append((time.perf_counter() - start) * 1000)
+        else:
+            stats.skipped += 1
+    intent = extraction.intent
     money = {
         key: None if value is None else USD.format(value)
         for key, value in (("min_price", intent.min_price), ("max_price", intent.max_price))
@@ -83,13 +129,16 @@ def _same(field: str, got: Any, want: Any) -> bool:
 
 
 def score(
-    rows: Sequence[dict[str, Any]], vocabulary: Vocabulary
+    rows: Sequence[dict[str, Any]],
+    vocabulary: Vocabulary,
+    chat: JSONChatModel | None = None,
+    stats: LLMStats | None = None,
 ) -> tuple[dict[str, int], list[str]]:
     """Right answers per slot, and one line per wrong row."""
     right = dict.fromkeys(FIELDS, 0)
     misses = []
     for row in rows:
-        got = predicted(row["text"], vocabulary)
+        got = predicted(row["text"], vocabulary, chat, stats)
         wrong = []
         for field in FIELDS:
             if _same(field, got[field], row["labels"][field]):
@@ -264,17 +313,98 @@ Produced by:
 """
 
 
+def run_embedded(quick: bool) -> str:
+    """Rules alone vs. rules + embedder + the bundled LLM on the embedded server, per slot."""
+    from assistant.config import Settings
+    from assistant.llm import ensure_model, ensure_server, make_chat_model, read_server_info
+    from retrieval import make_embedder
+
+    var = Path(tempfile.mkdtemp(prefix="intent-llm-"))
+    (var / "models").symlink_to(ensure_model(REPO / "var").parent, target_is_directory=True)
+    settings = Settings(_env_file=None, var_dir=var, llm_backend="embedded")  # type: ignore[call-arg]
+    try:
+        if ensure_server(settings, start=True, timeout_s=180.0) is None:
+            raise SystemExit(f"the embedded LLM server did not start; see {var / 'llm.log'}")
+        chat = make_chat_model(settings)
+        assert chat is not None
+        rules = demo_vocabulary()
+        served = demo_vocabulary(embedder=make_embedder("use"))
+        sets = {title: load(name) for title, name in SETS.items()}
+        if quick:
+            sets = {title: rows[::6] for title, rows in sets.items()}
+        stats = LLMStats()
+        header = " | ".join(f"{t} rules | {t} + LLM" for t in sets)
+        lines = [f"| slot | {header} |", "| --- |" + " ---: | ---: |" * len(sets)]
+        results = {
+            title: (score(rows, rules), score(rows, served, chat, stats))
+            for title, rows in sets.items()
+        }
+        for field in FIELDS:
+            cells = []
+            for title, rows in sets.items():
+                plain, llm = results[title]
+                cells += [
+                    f"{100 * plain[0][field] / len(rows):.1f}%",
+                    f"{100 * llm[0][field] / len(rows):.1f}%",
+                ]
+            lines.append(f"| {field} | " + " | ".join(cells) + " |")
+        total = stats.asked + stats.skipped
+        ms = sorted(stats.ms)
+        lines += [
+            "",
+            f"LLM asked for {stats.asked} of {total} messages (skipped "
+            f"{stats.skipped / max(total, 1):.0%}: the rules were sure); {stats.failed} failed. "
+            f"LLM call p50 {statistics.median(ms) / 1000 if ms else 0:.2f} s, p95 "
+            f"{_pct(ms, 0.95) / 1000 if ms else 0:.2f} s ({chat.model}).",
+            "",
+            "Rows the LLM path got wrong:",
+            "",
+        ]
+        misses = [m for _, (_, (_, wrong)) in results.items() for m in wrong]
+        lines += [f"- {m}" for m in misses] or ["- none"]
+        return "\n".join(lines) + "\n"
+    finally:
+        info = read_server_info(settings)
+        if info is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(info.pid, signal.SIGTERM)
+        shutil.rmtree(var, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a sixth of the rows, no embedder")
     parser.add_argument("--output", type=Path, default=None, help="also write the report here")
+    parser.add_argument(
+        "--llm",
+        choices=["rules", "embedded"],
+        default="rules",
+        help="embedded: compare rules alone with rules + the bundled LLM (embedded server, "
+        "started here); its table goes into the embedded section of --output",
+    )
     args = parser.parse_args(argv)
+    if args.llm == "embedded":
+        report = run_embedded(args.quick)
+        sys.stdout.write(report)
+        if args.output is not None:
+            save(args.output, "# LLM column\n" + report, section="embedded")
+        return 0
     report = run(args.quick)
     sys.stdout.write(report)
     if args.output is not None:
+        old = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        kept = old[old.index(EMBEDDED_START) :] if EMBEDDED_START in old else EMBEDDED_EMPTY
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(HEADER + report, encoding="utf-8")
+        args.output.write_text(HEADER + report + "\n" + kept, encoding="utf-8")
     return 0
+
+
+EMBEDDED_START = "## With the embedded LLM"
+EMBEDDED_EMPTY = (
+    EMBEDDED_START
+    + " (`benchmarks/intent.py --llm embedded --output docs/intent.md`)\n\n"
+    + "<!-- embedded:start -->\n<!-- embedded:end -->\n"
+)
 
 
 if __name__ == "__main__":

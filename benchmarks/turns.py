@@ -19,10 +19,12 @@ deals not expired. Latency is per stage (``TurnResult.timings_ms``) and for the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -38,11 +40,13 @@ from assistant.app import Shop
 from assistant.config import Settings
 from assistant.conversation import Assistant, CatalogSnapshot, TurnResult
 from assistant.indexing import sync_catalog_index
+from assistant.llm import ensure_model, read_server_info
 from assistant.store import make_engine
 from assistant.world import STEPS, build_demo
 from assistant.world.catalog import CATEGORY_NAMES
 
 NOW = datetime(2030, 6, 15, 12, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[1]
 QUICK_LEAVES = [
     "shoes/running",
     "home/kitchen-knives",
@@ -209,6 +213,46 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
+def _link_models(var: Path) -> None:
+    """Share the repository's verified model (``var/models``) instead of another 491 MB copy."""
+    shared = ensure_model(REPO / "var").parent
+    var.mkdir(parents=True, exist_ok=True)
+    if not (var / "models").exists():
+        (var / "models").symlink_to(shared, target_is_directory=True)
+
+
+def _llm_rows(
+    embedded: bool,
+    understand: dict[str, int],
+    sources: dict[str, int],
+    stages: dict[str, list[float]],
+) -> list[str]:
+    if not embedded:
+        return []
+    asked = sum(understand.values()) or 1
+    phrased = sum(sources.values()) or 1
+    first = stages.get("first_token", [])
+    return [
+        f"| LLM understanding skipped (rules sure) | {understand.get('skipped', 0) / asked:.0%} |",
+        f"| LLM understanding failed (timeout, error) | "
+        f"{understand.get('failed', 0) / asked:.0%} |",
+        f"| replies accepted first time | {sources.get('llm', 0) / phrased:.0%} |",
+        f"| replies accepted after one regeneration | "
+        f"{sources.get('llm_regenerated', 0) / phrased:.0%} |",
+        f"| replies replaced by the template | {sources.get('template', 0) / phrased:.0%} |",
+        f"| LLM phrasing failed (timeout, error) | {sources.get('failed', 0) / phrased:.0%} |",
+        f"| first guard-checked token p50 / p95 | {_pct(first, 50) / 1000:.2f} s / "
+        f"{_pct(first, 95) / 1000:.2f} s |",
+    ]
+
+
+def _stop_server(settings: Settings) -> None:
+    info = read_server_info(settings)
+    if info is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(info.pid, signal.SIGTERM)
+
+
 def run(args: argparse.Namespace) -> str:
     quick = args.quick
     tmp: Path | None = None
@@ -219,12 +263,19 @@ def run(args: argparse.Namespace) -> str:
         var, now = tmp / "var", NOW
         leaves = QUICK_LEAVES if quick else None
         _world(var, 400 if quick else 5000, leaves)
+    embedded = args.llm == "embedded"
     try:
-        settings = Settings(_env_file=None, var_dir=var, embedder="use")
+        settings = Settings(_env_file=None, var_dir=var, embedder="use", llm_backend=args.llm)
+        if embedded:
+            _link_models(var)
         shop = Shop(settings, make_engine(settings.sqlalchemy_url))
         start = time.perf_counter()
-        assistant = Assistant.from_shop(shop, seed=args.seed)
+        assistant = Assistant.from_shop(shop, seed=args.seed, start_llm=embedded)
         load_s = time.perf_counter() - start
+        if embedded and assistant.chat is None:
+            raise SystemExit("the embedded LLM server did not start; see var/llm.log")
+        if assistant.chat is not None:
+            assistant.llm_timeout_s = args.llm_timeout
         snapshot = assistant.catalog.current()
         leaves = sorted({p.category for p in snapshot.info.values()} & set(CATEGORY_NAMES))
         brands: dict[str, list[str]] = {}
@@ -233,6 +284,10 @@ def run(args: argparse.Namespace) -> str:
         brands = {k: sorted(set(v)) for k, v in brands.items()}
         rng = random.Random(args.seed)
         n_sessions = 30 if quick else args.sessions
+        if embedded and not quick and args.sessions == 320:
+            n_sessions = 60  # ~2-4 s a turn with the 0.5B model on 2 cores
+        sources: dict[str, int] = {}
+        understand: dict[str, int] = {}
         totals: list[float] = []
         stages: dict[str, list[float]] = {}
         bad: list[str] = []
@@ -251,14 +306,22 @@ def run(args: argparse.Namespace) -> str:
                 counts["zh"] += result.intent.language == "zh"
                 counts["with_recs"] += bool(result.recommendations)
                 counts["recs"] += len(result.recommendations)
+                if result.llm.get("reply", "off") not in ("off", "template"):
+                    sources[result.llm["reply"]] = sources.get(result.llm["reply"], 0) + 1
+                elif result.llm.get("reply") == "template" and result.recommendations:
+                    sources["template"] = sources.get("template", 0) + 1
+                u = result.llm.get("understand", "off")
+                understand[u] = understand.get(u, 0) + 1
                 bad += [f"{turn.text!r}: {v}" for v in violations(result, turn.said, now)]
                 if not result.recommendations and _could_fit(snapshot, turn.said):
                     missed.append(turn.text)
         over_list = sum(1 for b in bad if "above price" in b)
+        mode = f"Embedded LLM ({assistant.chat.model})" if assistant.chat else "Rules"
         lines = [
             f"# Turn benchmark (`benchmarks/turns.py{' --quick' if quick else ''}`)",
             "",
-            f"Rules mode, {len(snapshot.info):,} products, "
+            f"{mode} mode, "
+            f"{len(snapshot.info):,} products, "
             f"{len(snapshot.activities):,} activities; "
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}. Assistant loaded in {load_s:.1f} s.",
@@ -273,12 +336,15 @@ def run(args: argparse.Namespace) -> str:
             f"| final price above list price | {over_list} |",
             f"| nothing shown although a list price was within a budget with no floor | "
             f"{len(missed)} |",
+            *_llm_rows(embedded, understand, sources, stages),
             "",
             "| stage | p50 ms | p95 ms |",
             "| --- | ---: | ---: |",
         ]
         for stage in (
             "understand",
+            "llm_understand",
+            "first_token",
             "load",
             "retrieve",
             "price",
@@ -301,6 +367,8 @@ def run(args: argparse.Namespace) -> str:
         shop.engine.dispose()
         return "\n".join(lines) + "\n"
     finally:
+        if embedded:
+            _stop_server(settings)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -311,12 +379,21 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=320, help="sessions in a full run")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--var", help="an existing var dir with a world and index (now = now)")
+    parser.add_argument(
+        "--llm",
+        choices=["rules", "embedded"],
+        default="rules",
+        help="rules (default) or the bundled model on the shared embedded server (started "
+        "on demand; 60 sessions unless --sessions is given)",
+    )
+    parser.add_argument("--llm-timeout", type=float, default=8.0, help="seconds per LLM call")
     parser.add_argument("--output", help="also write the table to this markdown file")
     args = parser.parse_args()
     table = run(args)
     print(table)
     if args.output:
-        save(Path(args.output), table)
+        section = "benchmark-embedded" if args.llm == "embedded" else "benchmark"
+        save(Path(args.output), table, section=section)
     fails = [line for line in table.splitlines() if line.startswith("| constraint violations")]
     return 1 if fails and not fails[0].endswith("| 0 |") else 0
 

@@ -15,11 +15,16 @@ the same size however long the conversation gets.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from assistant.conversation.facts import ReplyFacts
-from assistant.conversation.guard import GuardedReply, placeholder_values, write_reply
+from assistant.conversation.guard import (
+    GuardedReply,
+    StreamGuard,
+    placeholder_values,
+    write_reply,
+)
 from assistant.conversation.replies import render_reply
 from assistant.llm import ChatModel
 from assistant.money import Currency
@@ -126,27 +131,44 @@ def phrase_reply(
     shopper_numbers: Iterable[Decimal] = (),
     max_tokens: int = 60,
     timeout_s: float = 8.0,
+    on_text: Callable[[str], None] | None = None,
 ) -> GuardedReply:
     """The guarded reply: LLM sentences (or the template's intro) above the template's list.
+
+    Args:
+        on_text: Receives the first draft's text as it streams, only what the
+            :class:`~assistant.conversation.guard.StreamGuard` has verified (placeholders
+            filled). If the finished draft is then refused, the caller replaces what it showed
+            with the returned reply.
 
     Raises:
         LLMError: The first draft could not be had (server down, timeout); the caller falls
             back to the template and reports the LLM degraded.
     """
     values = placeholder_values(facts, currency=currency, now=facts.now)
+    numbers = list(shopper_numbers)
 
     def draft(strict: bool) -> str:
         messages = reply_messages(facts, values, request=request, strict=strict)
-        return _one_sentence(
-            "".join(chat.stream(messages, max_tokens=max_tokens, timeout_s=timeout_s))
-        )
+        stream = chat.stream(messages, max_tokens=max_tokens, timeout_s=timeout_s)
+        if strict or on_text is None:
+            return _one_sentence("".join(stream))
+        guard = StreamGuard(facts, shopper_numbers=numbers, currency=currency, values=values)
+        parts = []
+        for delta in stream:
+            parts.append(delta)
+            if not guard.violated and (shown := guard.feed(delta)):
+                on_text(shown)
+        if not guard.violated and (rest := guard.close()):
+            on_text(rest)
+        return _one_sentence("".join(parts))
 
     first = draft(strict=False)
     guarded = write_reply(
         first,
         facts,
         regenerate=lambda: draft(strict=True),
-        shopper_numbers=shopper_numbers,
+        shopper_numbers=numbers,
         currency=currency,
         values=values,
     )

@@ -130,6 +130,7 @@ class TurnResult:
 class _Timer:
     def __init__(self) -> None:
         self.ms: dict[str, float] = {}
+        self.started = time.perf_counter()
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
@@ -317,7 +318,9 @@ class Assistant:
                 ActionKind.HANDOFF, facts={"handoff_reason": "repeated_failure"}, handoff=True
             )
         with timer("reply"):
-            reply, recs, llm["reply"] = self._reply(outcome, intent, now, agent_active, message)
+            reply, recs, llm["reply"] = self._reply(
+                outcome, intent, now, agent_active, message, timer
+            )
         if recs:
             next_state.shown = [
                 ShownItem(
@@ -758,6 +761,7 @@ class Assistant:
         now: datetime,
         agent_active: bool,
         message: str,
+        timer: _Timer,
     ) -> tuple[str, list[Recommendation], str]:
         if agent_active:
             return "", [], "off"
@@ -786,6 +790,11 @@ class Assistant:
             return render_reply(facts), recs, "off" if self.chat is None else "template"
         request = intent.query or " ".join(intent.categories) or message[:80]
         numbers = [Decimal(n) for n in _NUMBER.findall(message)]
+
+        def first_text(_: str) -> None:
+            # From the start of the turn to the first guard-checked text a client could show.
+            timer.ms.setdefault("first_token", (time.perf_counter() - timer.started) * 1000)
+
         try:
             guarded = phrase_reply(
                 self.chat,
@@ -794,6 +803,7 @@ class Assistant:
                 request=request,
                 shopper_numbers=numbers,
                 timeout_s=self.llm_timeout_s,
+                on_text=first_text,
             )
         except LLMError as exc:
             self._degraded("phrasing", exc)

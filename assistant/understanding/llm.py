@@ -35,26 +35,22 @@ INTENT_SCHEMA: dict[str, Any] = {
     "properties": {
         "intent": {"type": "string", "enum": [t.value for t in IntentType]},
         "product": {"type": ["string", "null"]},
-        "brands": {"type": "array", "items": {"type": "string"}},
-        "not_brands": {"type": "array", "items": {"type": "string"}},
-        "recipient": {"type": ["string", "null"]},
-        "occasion": {"type": ["string", "null"]},
         "wants_deals": {"type": "boolean"},
     },
     "required": ["intent", "product", "wants_deals"],
     "additionalProperties": False,
 }
-"""What the LLM returns: kept small, because a 0.5B model on 2 cores writes ~20 tokens/s."""
+"""What the LLM returns: kept to the three slots the rules most often leave open, because
+every output token costs ~25 ms on 2 cores and the turn waits for it. Brands, recipients and
+occasions come from the rules' dictionaries; :func:`merge_llm` still takes them from a larger
+schema's answer (e.g. a bigger model behind vLLM)."""
 
 _SYSTEM = (
     "You read one message from a shopper in an online shop and return JSON only.\n"
     "intent: one of " + ", ".join(t.value for t in IntentType) + ".\n"
-    "product: the kind of product wanted, in 1-3 English words (e.g. 'running shoes', "
-    "'coffee maker', 'gift set'), or null.\n"
-    "brands / not_brands: brand names the shopper wants / refuses.\n"
-    "recipient: who it is for (mother, father, partner, child, friend, colleague, self) or "
-    "null. occasion: birthday, christmas, valentines, anniversary, wedding, new_year, "
-    "mothers_day or null. wants_deals: true if they ask for deals, coupons or discounts."
+    "product: the kind of product the message names, in 1-3 English words, or null when "
+    "it names none (a gift, a deal or an occasion is not a product).\n"
+    "wants_deals: true if they ask for deals, coupons or discounts."
 )
 
 _ALWAYS_SURE = {
@@ -94,11 +90,16 @@ def needs_llm(extraction: Extraction) -> bool:
     """Whether the rules left something the LLM should fill.
 
     Not asked: the rules are sure of a type that needs no slots (hand off, coupons, out of
-    scope), or sure of the type and the categories of a search.
+    scope), of a refinement (the session holds the rest), or of the type and the categories
+    of a search.
     """
     intent, sure = extraction.intent, extraction.sure
     if "type" in sure and intent.type in _ALWAYS_SURE:
         return False
+    if "type" in sure and intent.type is IntentType.REFINE:
+        return False  # "cheaper ones, under 40": the session already holds what it refines
+    if intent.recipient or intent.occasion:
+        return False  # a gift request without a product: the search looks for gifts
     return not ({"type", "categories"} <= sure)
 
 

@@ -138,6 +138,17 @@ _GENERIC_WORDS = frozenset(
         "礼物",
         "好东西",
         "什么",
+        "like",
+        "i'd",
+        "want",
+        "need",
+        "buy",
+        "get",
+        "for",
+        "买",
+        "送",
+        "小礼物",
+        "礼品",
     ]
 )
 
@@ -147,7 +158,15 @@ def _without_people(query: str) -> str:
     text = query
     for pattern, _ in (*lx.RECIPIENTS, *lx.OCCASIONS):
         text = pattern.sub(" ", text)
-    return " ".join(w for w in text.split() if w.casefold() not in _GENERIC_WORDS)
+    words = [w.strip(",.!?;:，。！？") for w in text.split()]
+    return " ".join(
+        w
+        for w in words
+        if w
+        and w.casefold() not in _GENERIC_WORDS
+        and not w.startswith("'")  # what is left of "I'd", "I'm"
+        and not (len(w) == 1 and not w.isascii())  # a lone 给 / 买 / 的
+    )
 
 
 def _categories(vocabulary: Vocabulary, text: str) -> list[str]:
