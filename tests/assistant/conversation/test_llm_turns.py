@@ -211,3 +211,75 @@ def test_a_broken_llm_costs_the_turn_only_its_phrasing(shop_var: Path, behaviour
         r.item.final_price is not None and r.item.final_price <= 6000
         for r in result.recommendations
     )
+
+
+def _chunk(text: str) -> bytes:
+    body = {
+        "id": "c1",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "test-model",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+    }
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+def _serve_stream(pieces: Sequence[str]) -> tuple[str, threading.Event]:
+    """An OpenAI-compatible server that streams ``pieces`` as one answer, to every request."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def run() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            conn.recv(65536)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
+            )
+            for piece in pieces:
+                conn.sendall(_chunk(piece))
+            conn.sendall(b"data: [DONE]\n\n")
+            conn.close()
+        listener.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/v1", stop
+
+
+def test_an_invented_discount_mid_stream_never_reaches_the_client(shop_var: Path) -> None:
+    from assistant.conversation import ReplyFacts
+    from assistant.conversation.phrasing import phrase_reply
+
+    url, stop = _serve_stream(["Take a look at ", "{title", "_1}", ": now ", "$", "5 off", "!"])
+    assistant = _assistant(shop_var, OpenAIChatModel(url, "test-model"), timeout_s=5)
+    try:
+        result = assistant.turn("llm-stream", "yoga mat under $60", now=NOW)
+        facts = ReplyFacts(
+            action=result.action,
+            language="en",
+            currency="USD",
+            now=NOW,
+            items=tuple(r.item for r in result.recommendations),
+            max_price=6000,
+        )
+        shown: list[str] = []
+        guarded = phrase_reply(
+            OpenAIChatModel(url, "test-model"),
+            facts,
+            currency=assistant.shop.currency,
+            request="yoga mat",
+            on_text=shown.append,
+        )
+    finally:
+        stop.set()
+    streamed = "".join(shown)
+    assert "$5" not in streamed and "5 off" not in streamed
+    assert streamed.startswith("Take a look at ")  # the verified prefix did stream
+    assert guarded.source == "template" and "$5" not in guarded.text
+    assert result.llm["reply"] == "template" and "$5" not in result.reply
