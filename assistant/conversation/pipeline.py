@@ -248,9 +248,10 @@ class Assistant:
         if shop.settings.llm_backend != "rules":
             chat = make_chat_model(shop.settings, start_server=start_llm)
             if chat is None:
+                backend = str(shop.settings.llm_backend.value)
+                hint = " (start it with `shopassist llm serve`)" if backend == "embedded" else ""
                 logger.warning(
-                    "LLM backend %r is not available: answering in rules mode",
-                    shop.settings.llm_backend,
+                    "the %s LLM is not running%s: answering in rules mode", backend, hint
                 )
         return cls(
             shop,
