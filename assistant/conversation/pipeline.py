@@ -308,7 +308,7 @@ class Assistant:
                         extraction, message, read.record.summary if read.record else ""
                     )
         with timer("understand"):
-            intent, next_state = merge(read.state, extraction.intent)
+            intent, next_state = merge(read.state, extraction.intent, extraction.sure)
         if agent_active:
             outcome = _Outcome(ActionKind.HANDOFF, handoff=True)
         else:

@@ -81,12 +81,17 @@ def _union(a: list[str], b: list[str]) -> list[str]:
     return list(dict.fromkeys([*a, *b]))
 
 
-def merge(state: DialogueState, intent: ShopperIntent) -> tuple[ShopperIntent, DialogueState]:
+def merge(
+    state: DialogueState, intent: ShopperIntent, sure: frozenset[str] | None = None
+) -> tuple[ShopperIntent, DialogueState]:
     """The intent to act on and the session's next state.
 
     Args:
         state: The session's slots before this turn.
         intent: What this message said.
+        sure: The slots the rules are sure of (``None``: all). A category that is only a
+            guess (the embedder's or the LLM's) never replaces the session's categories, so
+            a vague follow-up ("last ones please") cannot reset the budget with the topic.
 
     Returns:
         ``(effective, next_state)``: the intent with the carried-over slots filled in, and
@@ -98,6 +103,8 @@ def merge(state: DialogueState, intent: ShopperIntent) -> tuple[ShopperIntent, D
         if intent.personalization is None
         else intent.personalization,
     }
+    if sure is not None and "categories" not in sure and state.categories:
+        intent = intent.model_copy(update={"categories": []})
     if intent.type not in _FIND:
         effective = intent.model_copy(
             update={"language": intent.language, "not_interested": standing["not_interested"]}

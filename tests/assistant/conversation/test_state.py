@@ -75,3 +75,15 @@ def test_a_refinement_first_becomes_a_search() -> None:
 def test_an_unreadable_stored_state_starts_over() -> None:
     assert DialogueState.from_json({"max_price": "lots"}) == DialogueState()
     assert DialogueState.from_json(None) == DialogueState()
+
+
+def test_a_guessed_category_never_resets_the_session() -> None:
+    _, state = merge(
+        DialogueState(), _find(categories=["shoes/running"], max_price=6000), frozenset()
+    )
+    guessed = _find(categories=["shoes"], query="last")
+    effective, _ = merge(state, guessed, frozenset({"type", "max_price"}))
+    assert effective.categories == ["shoes/running"] and effective.max_price == 6000
+    sure = _find(categories=["home/kitchen-knives"])
+    effective, _ = merge(state, sure, frozenset({"type", "categories"}))
+    assert effective.categories == ["home/kitchen-knives"] and effective.max_price is None
