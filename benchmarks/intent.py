@@ -17,12 +17,10 @@ fallback for category words the dictionaries lack, on a small probe list.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -31,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from _llm import link_models, stop_server  # type: ignore[import-not-found]
 from _report import save  # type: ignore[import-not-found]
 
 from assistant.errors import LLMError
@@ -44,7 +43,6 @@ from assistant.understanding.llm import (
     needs_llm,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SETS = {"test (frozen, hand-written)": "intent_test.jsonl", "generated": "intent_generated.jsonl"}
 FIELDS = (
@@ -316,11 +314,11 @@ Produced by:
 def run_embedded(quick: bool) -> str:
     """Rules alone vs. rules + embedder + the bundled LLM on the embedded server, per slot."""
     from assistant.config import Settings
-    from assistant.llm import ensure_model, ensure_server, make_chat_model, read_server_info
+    from assistant.llm import ensure_server, make_chat_model
     from retrieval import make_embedder
 
     var = Path(tempfile.mkdtemp(prefix="intent-llm-"))
-    (var / "models").symlink_to(ensure_model(REPO / "var").parent, target_is_directory=True)
+    link_models(var)
     settings = Settings(_env_file=None, var_dir=var, llm_backend="embedded")  # type: ignore[call-arg]
     try:
         if ensure_server(settings, start=True, timeout_s=180.0) is None:
@@ -364,10 +362,7 @@ def run_embedded(quick: bool) -> str:
         lines += [f"- {m}" for m in misses] or ["- none"]
         return "\n".join(lines) + "\n"
     finally:
-        info = read_server_info(settings)
-        if info is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(info.pid, signal.SIGTERM)
+        stop_server(settings)
         shutil.rmtree(var, ignore_errors=True)
 
 

@@ -19,12 +19,10 @@ deals not expired. Latency is per stage (``TurnResult.timings_ms``) and for the 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -34,19 +32,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from _llm import link_models, stop_server  # type: ignore[import-not-found]
 from _report import save  # type: ignore[import-not-found]
 
 from assistant.app import Shop
 from assistant.config import Settings
 from assistant.conversation import Assistant, CatalogSnapshot, TurnResult
 from assistant.indexing import sync_catalog_index
-from assistant.llm import ensure_model, read_server_info
 from assistant.store import make_engine
 from assistant.world import STEPS, build_demo
 from assistant.world.catalog import CATEGORY_NAMES
 
 NOW = datetime(2030, 6, 15, 12, tzinfo=UTC)
-REPO = Path(__file__).resolve().parents[1]
 QUICK_LEAVES = [
     "shoes/running",
     "home/kitchen-knives",
@@ -213,14 +210,6 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
 
-def _link_models(var: Path) -> None:
-    """Share the repository's verified model (``var/models``) instead of another 491 MB copy."""
-    shared = ensure_model(REPO / "var").parent
-    var.mkdir(parents=True, exist_ok=True)
-    if not (var / "models").exists():
-        (var / "models").symlink_to(shared, target_is_directory=True)
-
-
 def _llm_rows(
     embedded: bool,
     understand: dict[str, int],
@@ -246,13 +235,6 @@ def _llm_rows(
     ]
 
 
-def _stop_server(settings: Settings) -> None:
-    info = read_server_info(settings)
-    if info is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(info.pid, signal.SIGTERM)
-
-
 def run(args: argparse.Namespace) -> str:
     quick = args.quick
     tmp: Path | None = None
@@ -267,7 +249,7 @@ def run(args: argparse.Namespace) -> str:
     try:
         settings = Settings(_env_file=None, var_dir=var, embedder="use", llm_backend=args.llm)
         if embedded:
-            _link_models(var)
+            link_models(var)
         shop = Shop(settings, make_engine(settings.sqlalchemy_url))
         start = time.perf_counter()
         assistant = Assistant.from_shop(shop, seed=args.seed, start_llm=embedded)
@@ -368,7 +350,7 @@ def run(args: argparse.Namespace) -> str:
         return "\n".join(lines) + "\n"
     finally:
         if embedded:
-            _stop_server(settings)
+            stop_server(settings)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 

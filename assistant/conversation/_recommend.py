@@ -314,9 +314,3 @@ def activity_fact(
         url=f"/activities/{activity.id}",
         terms=activity.terms,
     )
-
-
-def top_indices(scores: np.ndarray, n: int) -> np.ndarray:
-    """Rows of the ``n`` best scores, best first (stable for ties)."""
-    order = np.argsort(-scores, kind="stable")
-    return order[:n]
