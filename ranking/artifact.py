@@ -15,6 +15,17 @@ Example:
     ...     _ = save_artifact(d, model, vocab, {"click_auc": 0.7})
     ...     load_artifact(d).metrics
     {'click_auc': 0.7}
+
+Serving one request with :func:`score_candidates`:
+
+    >>> import numpy as np
+    >>> from ranking.features import CandidateTable, UserContext
+    >>> art = Artifact(model=model.eval(), vocab=vocab, metrics={}, manifest={})
+    >>> cands = CandidateTable(["a", "z"], ["c", "c"], ["b", "b"], np.array([0.9, 0.1]),
+    ...     np.array([100, 100]), np.array([80, 100]), np.array([1, 0]), np.zeros(2),
+    ...     np.array([5.0, 0.0]), np.array([3, 0]), np.array([10.0, 2.0]))
+    >>> score_candidates(art, cands, UserContext(hour=9, weekday=1)).shape
+    (2,)
 """
 
 from __future__ import annotations
@@ -26,12 +37,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from numpy.typing import NDArray
 
-from ranking.features import FEATURE_SCHEMA_VERSION, FEATURE_SPEC, Vocabularies
-from ranking.model import DINConfig, DINRanker
+from ranking.features import (
+    FEATURE_SCHEMA_VERSION,
+    FEATURE_SPEC,
+    CandidateTable,
+    UserContext,
+    Vocabularies,
+    build_batch,
+)
+from ranking.model import DINConfig, DINRanker, Head
 
-__all__ = ["MANIFEST_NAME", "WEIGHTS_NAME", "Artifact", "load_artifact", "save_artifact"]
+__all__ = [
+    "MANIFEST_NAME",
+    "WEIGHTS_NAME",
+    "Artifact",
+    "load_artifact",
+    "save_artifact",
+    "score_candidates",
+]
 
 MANIFEST_NAME = "manifest.json"
 WEIGHTS_NAME = "model.pt"
@@ -115,3 +142,33 @@ def load_artifact(directory: str | Path) -> Artifact:
         metrics=dict(manifest.get("metrics", {})),
         manifest=manifest,
     )
+
+
+def score_candidates(
+    artifact: Artifact,
+    candidates: CandidateTable,
+    user: UserContext,
+    *,
+    head: Head = "click",
+) -> NDArray[np.float32]:
+    """Calibrated probabilities of ``head`` for one request's candidates, shape ``(n,)``.
+
+    Builds the batch with the artifact's vocabularies (unseen ids score as cold start) and
+    scores it in ``torch.inference_mode()`` on the model's device.
+
+    Args:
+        artifact: a loaded artifact (:func:`load_artifact`).
+        candidates: the ``n >= 1`` candidates.
+        user: the request (its full history: the user-item features read all of it).
+        head: ``"click"`` (default) or ``"conversion"``.
+
+    Raises:
+        ValueError: no candidates, an unknown head, or a field that :func:`build_batch` refuses.
+    """
+    if len(candidates) == 0:
+        raise ValueError("no candidates to score; pass at least one (retrieval found nothing?)")
+    if head not in ("click", "conversion"):
+        raise ValueError(f"unknown head {head!r}; expected 'click' or 'conversion'")
+    batch = build_batch(candidates, [user], artifact.vocab)
+    device = next(artifact.model.parameters()).device
+    return artifact.model.score(batch.to(device), head)

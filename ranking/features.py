@@ -12,6 +12,13 @@ the tensors :class:`ranking.model.DINRanker` reads. Nothing here knows about SQL
 * :class:`CandidateTable`: the candidates, one numpy column per field, shape ``(n,)``.
 * :func:`build_batch`: validates once (NaN and inf are refused with the field's name) and returns
   a :class:`Batch`. An empty history is valid: all positions masked.
+* User-item fields (schema 2): from the request's *full* history (the sequence keeps only the
+  ``history_len`` most recent events), each candidate gets ``log_user_item_count`` (log1p of the
+  user's events with this item), ``user_item_recency`` (``1 / (1 + days since the user's last
+  event with it)``, 0 when never), ``user_category_share`` and ``user_brand_share`` (the share of
+  the history in the candidate's category / brand). Training-set builders that hold histories as
+  columns pass them as :class:`HistoryArrays` instead of :class:`HistoryEvent` tuples; both paths
+  share one transform.
 
 Example:
     >>> import numpy as np
@@ -33,6 +40,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 import torch
@@ -46,6 +54,7 @@ __all__ = [
     "Batch",
     "CandidateTable",
     "FeatureSpec",
+    "HistoryArrays",
     "HistoryEvent",
     "UserContext",
     "Vocabularies",
@@ -53,7 +62,7 @@ __all__ = [
     "build_batch",
 ]
 
-FEATURE_SCHEMA_VERSION = "ranking-features/1"
+FEATURE_SCHEMA_VERSION = "ranking-features/2"
 PAD_ID = 0
 OOV_ID = 1
 
@@ -91,6 +100,10 @@ FEATURE_SPEC = FeatureSpec(
         "hours_left",
         "log_popularity",
         "log_freshness_days",
+        "log_user_item_count",
+        "user_item_recency",
+        "user_category_share",
+        "user_brand_share",
     ),
     user_numeric=(
         "is_member",
@@ -136,8 +149,8 @@ class Vocabulary:
 
     def lookup(self, tokens: Iterable[str]) -> NDArray[np.int64]:
         """Ids of ``tokens``; unseen ones map to :data:`OOV_ID`."""
-        index = self._index
-        return np.fromiter((index.get(t, OOV_ID) for t in tokens), dtype=np.int64)
+        # map() over the bound method runs in C: about 10x a generator, which serving feels.
+        return np.fromiter(map(self._index.get, tokens, repeat(OOV_ID)), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -219,7 +232,7 @@ class CandidateTable:
     """The candidates to score, one column per field, each of shape ``(n,)``.
 
     Attributes:
-        item_ids: catalog item ids.
+        item_ids: catalog item ids (a sequence or an object array).
         categories: category ids.
         brands: brand ids.
         similarity: query-item semantic similarity (cosine, from the retriever).
@@ -232,9 +245,9 @@ class CandidateTable:
         freshness_days: days since the item was listed (>= 0).
     """
 
-    item_ids: Sequence[str]
-    categories: Sequence[str]
-    brands: Sequence[str]
+    item_ids: Sequence[str] | NDArray[np.object_]
+    categories: Sequence[str] | NDArray[np.object_]
+    brands: Sequence[str] | NDArray[np.object_]
     similarity: ArrayLike
     price: ArrayLike
     final_price: ArrayLike
@@ -360,10 +373,14 @@ def _candidate_numeric(cands: CandidateTable, spec: FeatureSpec) -> NDArray[np.f
         "log_popularity": np.log1p(popularity),
         "log_freshness_days": np.log1p(freshness),
     }
-    return np.stack([columns[name] for name in spec.numeric], axis=1).astype(np.float32)
+    out = np.zeros((n, len(spec.numeric)), dtype=np.float32)
+    for i, name in enumerate(spec.numeric):
+        if name in columns:  # the user-item columns are filled by build_batch
+            out[:, i] = columns[name]
+    return out
 
 
-def _user_numeric(user: UserContext, spec: FeatureSpec) -> list[float]:
+def _user_numeric(user: UserContext, n_history: int, spec: FeatureSpec) -> list[float]:
     if not (0 <= user.hour <= 23 and 0 <= user.weekday <= 6):
         raise ValueError(
             f"hour must be 0-23 and weekday 0-6, got hour={user.hour} weekday={user.weekday}"
@@ -377,9 +394,192 @@ def _user_numeric(user: UserContext, spec: FeatureSpec) -> list[float]:
         "hour_cos": math.cos(hour_angle),
         "weekday_sin": math.sin(day_angle),
         "weekday_cos": math.cos(day_angle),
-        "log_history_len": math.log1p(len(user.history)),
+        "log_history_len": math.log1p(n_history),
     }
     return [columns[name] for name in spec.user_numeric]
+
+
+@dataclass(frozen=True)
+class HistoryArrays:
+    """The history side of ``u`` requests as columns, for training-set builders.
+
+    One :class:`HistoryEvent` per past event and request does not fit in memory for a training
+    set (every request of a user repeats that user's history), so :mod:`ranking.tasks` computes
+    the kept sequence and the raw user-item counts with sorted arrays and passes them here;
+    :func:`build_batch` applies the same transforms as for :class:`UserContext` histories.
+
+    Attributes:
+        item: int64 vocabulary ids, shape ``(u, L)``, most recent first, :data:`PAD_ID` after the
+            last kept event.
+        category: int64 ids, shape ``(u, L)``.
+        brand: int64 ids, shape ``(u, L)``.
+        days_ago: float, shape ``(u, L)``, >= 0 where an event sits (ignored elsewhere).
+        length: int, shape ``(u,)``, the *full* history's length (not only the ``L`` kept).
+        item_count: shape ``(n,)``, per candidate row: the user's past events with its item.
+        item_days: shape ``(n,)``, days since the user's last event with the row's item;
+            ``inf`` when never.
+        category_count: shape ``(n,)``, the user's past events in the row's category.
+        brand_count: shape ``(n,)``, the user's past events of the row's brand.
+    """
+
+    item: NDArray[np.int64]
+    category: NDArray[np.int64]
+    brand: NDArray[np.int64]
+    days_ago: NDArray[np.float64]
+    length: NDArray[np.int64]
+    item_count: NDArray[np.float64]
+    item_days: NDArray[np.float64]
+    category_count: NDArray[np.float64]
+    brand_count: NDArray[np.float64]
+
+
+def _match(
+    hist_key: NDArray[np.int64], cand_key: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """For each candidate key: the first position and the count of equal keys in sorted
+    ``hist_key``."""
+    lo = np.searchsorted(hist_key, cand_key, side="left")
+    hi = np.searchsorted(hist_key, cand_key, side="right")
+    return lo, hi - lo
+
+
+def _match_codes(
+    vocabulary: Vocabulary,
+    hist_tokens: Sequence[str],
+    hist_ids: NDArray[np.int64],
+    cand_tokens: Sequence[str] | NDArray[np.object_],
+    cand_ids: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], int]:
+    """Codes under which history events and candidates match: the vocabulary id, except that
+    out-of-vocabulary tokens get codes of their own (two unseen items are not the same item).
+    Returns history codes, candidate codes (-1: matches nothing) and the code count."""
+    width = vocabulary.size
+    hist_oov = np.flatnonzero(hist_ids == OOV_ID)
+    cand_oov = np.flatnonzero(cand_ids == OOV_ID)
+    if not len(hist_oov) and not len(cand_oov):
+        return hist_ids, cand_ids, width
+    extra: dict[str, int] = {}
+    hist_codes = hist_ids.copy()
+    for i in hist_oov.tolist():
+        hist_codes[i] = width + extra.setdefault(hist_tokens[i], len(extra))
+    cand_codes = cand_ids.copy()
+    for i in cand_oov.tolist():
+        code = extra.get(cand_tokens[i])
+        cand_codes[i] = -1 if code is None else width + code
+    return hist_codes, cand_codes, width + len(extra)
+
+
+@dataclass(frozen=True)
+class _History:
+    """Every request's history flattened: sequence ids, recency and mask, the full lengths and
+    the raw user-item counts of every candidate row."""
+
+    ids: NDArray[np.int64]  # (3, u, L)
+    recency: NDArray[np.float32]  # (u, L)
+    mask: NDArray[np.bool_]  # (u, L)
+    length: NDArray[np.int64]  # (u,)
+    counts: tuple[NDArray[np.float64], ...]  # item count, item days, category, brand: (n,)
+
+
+def _histories(
+    cands: CandidateTable,
+    cand_ids: Sequence[NDArray[np.int64]],
+    index: NDArray[np.int64],
+    requests: Sequence[UserContext],
+    vocab: Vocabularies,
+    length: int,
+) -> _History:
+    """Sequences and user-item counts from the requests' full :class:`HistoryEvent` tuples,
+    vectorised over all events at once (serving scores 500 candidates in well under 1 ms)."""
+    n, u = len(cands), len(requests)
+    lengths = np.fromiter((len(r.history) for r in requests), np.int64, u)
+    m = int(lengths.sum())
+    ids = np.zeros((3, u, length), dtype=np.int64)
+    recency = np.zeros((u, length), dtype=np.float32)
+    mask = np.zeros((u, length), dtype=bool)
+    if m == 0:
+        zeros = np.zeros(n)
+        return _History(ids, recency, mask, lengths, (zeros, np.full(n, np.inf), zeros, zeros))
+    hist_request = np.repeat(np.arange(u, dtype=np.int64), lengths)
+    events = [e for r in requests for e in r.history]
+    days = np.fromiter((e.days_ago for e in events), np.float64, m)
+    bad = ~np.isfinite(days) | (days < 0)
+    if bad.any():
+        r = int(hist_request[np.flatnonzero(bad)[0]])
+        raise ValueError(f"history field 'days_ago' must be finite and >= 0 (request {r})")
+    # Most recent first within each request; ties keep the given order (lexsort is stable).
+    order = np.lexsort((days, hist_request))
+    starts = np.cumsum(lengths) - lengths
+    rank = np.arange(m) - starts[hist_request[order]]
+    keep = order[rank < length]
+    rows, cols = hist_request[keep], rank[rank < length]
+    mask[rows, cols] = True
+    recency[rows, cols] = np.log1p(days[keep])
+    counts: list[NDArray[np.float64]] = []
+    fields = (
+        (vocab.item, "item_id", cands.item_ids),
+        (vocab.category, "category", cands.categories),
+        (vocab.brand, "brand", cands.brands),
+    )
+    for f, (vocabulary, attr, cand_tokens) in enumerate(fields):
+        tokens = [getattr(e, attr) for e in events]
+        hist_ids = vocabulary.lookup(tokens)
+        ids[f, rows, cols] = hist_ids[keep]
+        hist_code, cand_code, width = _match_codes(
+            vocabulary, tokens, hist_ids, cand_tokens, cand_ids[f]
+        )
+        hist_key = hist_request * width + hist_code
+        cand_key = np.where(cand_code >= 0, index * width + cand_code, -1)
+        by_key = np.lexsort((days, hist_key))  # by key, then most recent first
+        lo, count = _match(hist_key[by_key], cand_key)
+        counts.append(count.astype(np.float64))
+        if f == 0:
+            last = days[by_key][np.minimum(lo, m - 1)]
+            counts.append(np.where(count > 0, last, np.inf))
+    return _History(ids, recency, mask, lengths, tuple(counts))
+
+
+def _user_item_numeric(
+    counts: tuple[NDArray[np.float64], ...], length: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
+    item_count, item_days, category_count, brand_count = counts
+    total = np.maximum(length, 1.0)
+    never = ~np.isfinite(item_days)
+    return {
+        "log_user_item_count": np.log1p(item_count),
+        "user_item_recency": np.where(never, 0.0, 1.0 / (1.0 + np.where(never, 0.0, item_days))),
+        "user_category_share": category_count / total,
+        "user_brand_share": brand_count / total,
+    }
+
+
+def _from_arrays(history: HistoryArrays, n: int, u: int, length: int) -> _History:
+    """Validate :class:`HistoryArrays` and bring them to the :class:`_History` form."""
+    for name in ("item", "category", "brand", "days_ago"):
+        if np.shape(getattr(history, name)) != (u, length):
+            raise ValueError(f"history field {name!r} must have shape ({u}, {length})")
+    lengths = np.asarray(history.length, dtype=np.int64)
+    if lengths.shape != (u,) or (lengths < 0).any():
+        raise ValueError(f"history field 'length' must have shape ({u},) with values >= 0")
+    counts = []
+    for name in ("item_count", "item_days", "category_count", "brand_count"):
+        arr = np.asarray(getattr(history, name), dtype=np.float64)
+        if arr.shape != (n,):
+            raise ValueError(f"history field {name!r} must have shape ({n},)")
+        if np.isnan(arr).any() or (arr < 0).any() or (name != "item_days" and np.isinf(arr).any()):
+            raise ValueError(f"history field {name!r} must be finite and >= 0")
+        counts.append(arr)
+    mask = np.arange(length)[None, :] < np.minimum(lengths, length)[:, None]
+    days = np.where(mask, np.asarray(history.days_ago, dtype=np.float64), 0.0)
+    if not np.isfinite(days).all() or (days < 0).any():
+        raise ValueError("history field 'days_ago' must be finite and >= 0")
+    ids = np.stack(
+        [
+            np.where(mask, np.asarray(a, dtype=np.int64), PAD_ID)
+            for a in (history.item, history.category, history.brand)
+        ]
+    )
+    return _History(ids, np.log1p(days).astype(np.float32), mask, lengths, tuple(counts))
 
 
 def build_batch(
@@ -389,6 +589,8 @@ def build_batch(
     *,
     request_index: ArrayLike | None = None,
     spec: FeatureSpec = FEATURE_SPEC,
+    history: HistoryArrays | None = None,
+    candidate_ids: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] | None = None,
 ) -> Batch:
     """Validate plain inputs and build a :class:`Batch`.
 
@@ -399,6 +601,11 @@ def build_batch(
         request_index: shape ``(n,)``, each row's position in ``requests``; may be omitted when
             there is exactly one request (serving: one user, many candidates).
         spec: the feature schema (the default is the only one this code builds).
+        history: the requests' histories as columns (training-set builders); the requests'
+            own ``history`` must then be empty.
+        candidate_ids: the candidates' item, category and brand ids under ``vocab``, each of
+            shape ``(n,)``, when the caller has them (training-set builders: millions of rows);
+            the string columns are then not looked up.
 
     Raises:
         ValueError: a non-finite or out-of-range field (named in the message), mismatched
@@ -417,28 +624,37 @@ def build_batch(
             raise ValueError(f"request_index must have shape ({n},) with values in [0, {u})")
     numeric = _candidate_numeric(candidates, spec)
 
-    hist_ids = np.zeros((3, u, length), dtype=np.int64)
-    hist_recency = np.zeros((u, length), dtype=np.float32)
-    hist_mask = np.zeros((u, length), dtype=bool)
-    for r, user in enumerate(requests):
-        days = np.array([e.days_ago for e in user.history], dtype=np.float64)
-        if not np.isfinite(days).all() or (days < 0).any():
-            raise ValueError(f"history field 'days_ago' must be finite and >= 0 (request {r})")
-        recent = [user.history[i] for i in np.argsort(days, kind="stable")[:length]]
-        k = len(recent)
-        if k:
-            hist_ids[0, r, :k] = vocab.item.lookup(e.item_id for e in recent)
-            hist_ids[1, r, :k] = vocab.category.lookup(e.category for e in recent)
-            hist_ids[2, r, :k] = vocab.brand.lookup(e.brand for e in recent)
-            hist_recency[r, :k] = np.log1p([e.days_ago for e in recent])
-            hist_mask[r, :k] = True
-    user_numeric = np.array([_user_numeric(user, spec) for user in requests], dtype=np.float32)
+    if candidate_ids is None:
+        cand_ids = [
+            vocab.item.lookup(candidates.item_ids),
+            vocab.category.lookup(candidates.categories),
+            vocab.brand.lookup(candidates.brands),
+        ]
+    else:
+        cand_ids = [np.asarray(ids, dtype=np.int64) for ids in candidate_ids]
+        if len(cand_ids) != 3 or any(ids.shape != (n,) for ids in cand_ids):
+            raise ValueError(f"candidate_ids must be three id arrays of shape ({n},)")
+    if history is None:
+        hist = _histories(candidates, cand_ids, index, requests, vocab, length)
+    else:
+        if any(user.history for user in requests):
+            raise ValueError("pass histories either in the requests or as `history`, not both")
+        hist = _from_arrays(history, n, u, length)
+    hist_ids, hist_recency, hist_mask = hist.ids, hist.recency, hist.mask
+    n_history, counts = hist.length, hist.counts
+    user_item = _user_item_numeric(counts, n_history[index].astype(np.float64))
+    for name, column in user_item.items():
+        numeric[:, spec.numeric.index(name)] = column
+    user_numeric = np.array(
+        [_user_numeric(user, int(k), spec) for user, k in zip(requests, n_history, strict=True)],
+        dtype=np.float32,
+    )
 
     return Batch(
         numeric=torch.from_numpy(numeric),
-        item=torch.from_numpy(vocab.item.lookup(candidates.item_ids)),
-        category=torch.from_numpy(vocab.category.lookup(candidates.categories)),
-        brand=torch.from_numpy(vocab.brand.lookup(candidates.brands)),
+        item=torch.from_numpy(cand_ids[0]),
+        category=torch.from_numpy(cand_ids[1]),
+        brand=torch.from_numpy(cand_ids[2]),
         request_index=torch.from_numpy(index),
         user_numeric=torch.from_numpy(user_numeric),
         segment=torch.from_numpy(vocab.segment.lookup(user.segment for user in requests)),

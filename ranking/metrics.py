@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["auc", "hit_rate_at_k", "logloss", "ndcg_at_k"]
+__all__ = ["auc", "hit_rate_at_k", "logloss", "ndcg_at_k", "ndcg_per_group"]
 
 
 def _pair(labels: ArrayLike, scores: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -84,16 +84,28 @@ def _grouped(
     return out
 
 
-def ndcg_at_k(labels: ArrayLike, scores: ArrayLike, groups: ArrayLike, k: int) -> float:
-    """Mean NDCG@k over groups with a positive; shapes ``(n,)``."""
+def ndcg_per_group(
+    labels: ArrayLike, scores: ArrayLike, groups: ArrayLike, k: int
+) -> NDArray[np.float64]:
+    """NDCG@k of each group with a positive, in sorted group-id order; shapes ``(n,)``.
+
+    Two scorers over the same rows give aligned arrays, so their difference can be bootstrapped
+    group by group (a paired comparison).
+    """
     values = []
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
     for ranked, gy in _grouped(labels, scores, groups, k):
-        discounts = 1.0 / np.log2(np.arange(2, k + 2))
         dcg = float(((2.0 ** ranked[:k] - 1.0) * discounts[: len(ranked[:k])]).sum())
         ideal = np.sort(gy)[::-1][:k]
         idcg = float(((2.0**ideal - 1.0) * discounts[: len(ideal)]).sum())
         values.append(dcg / idcg)
-    return float(np.mean(values)) if values else 0.0
+    return np.asarray(values, dtype=np.float64)
+
+
+def ndcg_at_k(labels: ArrayLike, scores: ArrayLike, groups: ArrayLike, k: int) -> float:
+    """Mean NDCG@k over groups with a positive; shapes ``(n,)``."""
+    values = ndcg_per_group(labels, scores, groups, k)
+    return float(values.mean()) if len(values) else 0.0
 
 
 def hit_rate_at_k(labels: ArrayLike, scores: ArrayLike, groups: ArrayLike, k: int) -> float:

@@ -3,6 +3,15 @@
 One loop: fixed seeds (inside a forked RNG, so the caller's global state is untouched), AdamW,
 binary cross-entropy on both heads (click and conversion), early stopping on the validation loss
 with the best weights restored, then Platt calibration of each head on the validation split.
+Runs on CPU or CUDA (``device``); inside an initialised ``torch.distributed`` process group of
+more than one process it trains with DistributedDataParallel, each rank on its shard of every
+epoch. Validation and evaluation score in chunks, so a split of millions of rows (every item
+of a department per group) fits in memory.
+
+Command line (needs only torch, numpy, pyarrow and tqdm; ``--help`` lists the options)::
+
+    python -m ranking.train SNAPSHOT_DIR --out ARTIFACT_DIR [--epochs N] [--device auto]
+    torchrun --standalone --nproc_per_node 2 -m ranking.train SNAPSHOT_DIR --out ARTIFACT_DIR
 
 Example:
     >>> import numpy as np, torch
@@ -22,13 +31,22 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import copy
+import json
 import logging
 import math
+import os
+import sys
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from numpy.typing import ArrayLike
 from torch import nn
 from tqdm.auto import tqdm
@@ -37,7 +55,16 @@ from ranking.features import Batch, Vocabularies
 from ranking.metrics import auc, hit_rate_at_k, logloss, ndcg_at_k
 from ranking.model import HEADS, DINConfig, DINRanker
 
-__all__ = ["TrainConfig", "TrainResult", "evaluate", "fit_platt", "train_ranker"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "evaluate",
+    "fit_platt",
+    "main",
+    "resolve_device",
+    "score_logits",
+    "train_ranker",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +84,7 @@ class TrainConfig:
         k: cut-off of NDCG@k and HR@k in the reported metrics.
         progress: show a tqdm bar.
         model: overrides for :class:`~ranking.model.DINConfig` (sizes come from the vocab).
+        eval_batch_size: rows per chunk when scoring validation data (bounds memory).
     """
 
     seed: int = 0
@@ -69,6 +97,7 @@ class TrainConfig:
     k: int = 10
     progress: bool = True
     model: dict[str, object] = field(default_factory=dict)
+    eval_batch_size: int = 8192
 
 
 @dataclass(frozen=True)
@@ -97,11 +126,53 @@ def _labels(labels: ArrayLike, n: int, name: str) -> torch.Tensor:
     return torch.from_numpy(arr)
 
 
-def _loss(model: DINRanker, batch: Batch, y: torch.Tensor, conv_weight: float) -> torch.Tensor:
+def _loss(model: nn.Module, batch: Batch, y: torch.Tensor, conv_weight: float) -> torch.Tensor:
     per_head = nn.functional.binary_cross_entropy_with_logits(
         model(batch), y, reduction="none"
     ).mean(dim=0)
     return per_head[0] + conv_weight * per_head[1]
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None`` or ``"cpu"``: CPU; ``"auto"``: CUDA when available, else CPU; ``"cuda"``/
+    ``"cuda:N"``: that GPU.
+
+    Raises:
+        ValueError: CUDA asked for but not available.
+    """
+    if device is None or device == "auto":
+        return torch.device("cuda" if device == "auto" and torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available here")
+    return resolved
+
+
+def score_logits(model: DINRanker, batch: Batch, chunk: int = 8192) -> torch.Tensor:
+    """Calibrated logits of every row, shape ``(n, 2)``, on the CPU; scored ``chunk`` rows at a
+    time on the model's device, so a split of millions of rows fits in memory."""
+    device = next(model.parameters()).device
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(batch), chunk):
+            rows = torch.arange(start, min(start + chunk, len(batch)))
+            part = batch.take(rows).to(device)
+            out.append(model.calibrated_logits(part).float().cpu())
+    return torch.cat(out) if out else torch.zeros((0, len(HEADS)))
+
+
+def _chunked_loss(
+    model: DINRanker, batch: Batch, y: torch.Tensor, conv_weight: float, chunk: int
+) -> float:
+    """The mean :func:`_loss` over all rows, in chunks (raw logits: before calibration)."""
+    device = next(model.parameters()).device
+    total = 0.0
+    with torch.inference_mode():
+        for start in range(0, len(batch), chunk):
+            rows = torch.arange(start, min(start + chunk, len(batch)))
+            part = batch.take(rows).to(device)
+            total += float(_loss(model, part, y[rows].to(device), conv_weight)) * len(rows)
+    return total / max(len(batch), 1)
 
 
 def fit_platt(logits: torch.Tensor, labels: torch.Tensor, steps: int = 100) -> tuple[float, float]:
@@ -133,29 +204,47 @@ def fit_platt(logits: torch.Tensor, labels: torch.Tensor, steps: int = 100) -> t
     return a, b
 
 
-def evaluate(model: DINRanker, batch: Batch, labels: ArrayLike, k: int = 10) -> dict[str, float]:
-    """AUC, log loss, NDCG@k and HR@k of each head, grouped by request.
+def evaluate(
+    model: DINRanker,
+    batch: Batch,
+    labels: ArrayLike,
+    k: int = 10,
+    *,
+    groups: ArrayLike | None = None,
+    chunk: int = 8192,
+) -> dict[str, float]:
+    """AUC, log loss, NDCG@k and HR@k of each head, grouped by ``groups``.
 
     Args:
-        model: the ranker.
+        model: the ranker (on any device; scoring runs in chunks there).
         batch: ``n`` rows.
         labels: shape ``(n, 2)``, columns click and conversion.
         k: the ranking cut-off.
+        groups: shape ``(n,)``, each row's evaluation group (e.g.
+            :attr:`ranking.tasks.Split.groups`); default: the row's request.
+        chunk: rows scored at a time.
     """
     y = _labels(labels, len(batch), "labels").numpy()
-    groups = batch.request_index.numpy()
+    g = batch.request_index.numpy() if groups is None else np.asarray(groups)
     was_training = model.training
     model.eval()
-    probs = {head: model.score(batch, head) for head in HEADS}
+    probs = torch.sigmoid(score_logits(model, batch, chunk)).double().numpy()
     model.train(was_training)
     out: dict[str, float] = {}
     for i, head in enumerate(HEADS):
-        p = probs[head].astype(np.float64)
+        p = probs[:, i]
         out[f"{head}_auc"] = auc(y[:, i], p)
         out[f"{head}_logloss"] = logloss(y[:, i], p)
-        out[f"{head}_ndcg@{k}"] = ndcg_at_k(y[:, i], p, groups, k)
-        out[f"{head}_hr@{k}"] = hit_rate_at_k(y[:, i], p, groups, k)
+        out[f"{head}_ndcg@{k}"] = ndcg_at_k(y[:, i], p, g, k)
+        out[f"{head}_hr@{k}"] = hit_rate_at_k(y[:, i], p, g, k)
     return out
+
+
+def _distributed() -> tuple[int, int]:
+    """``(rank, world size)`` of the initialised process group, else ``(0, 1)``."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def _fit(
@@ -165,29 +254,54 @@ def _fit(
     valid: Batch,
     y_valid: torch.Tensor,
     cfg: TrainConfig,
+    device: torch.device,
 ) -> tuple[float, list[dict[str, float]]]:
-    """AdamW epochs with early stopping; leaves ``model`` at its best validation loss."""
+    """AdamW epochs with early stopping; leaves ``model`` at its best validation loss.
+
+    With a process group of ``w > 1`` ranks, every rank draws the same permutation and trains
+    on every ``w``-th row of it (the same number of steps on each rank, as DDP needs) through
+    DistributedDataParallel; the validation loss is averaged over ranks, so all stop together.
+    """
+    rank, world = _distributed()
+    net: nn.Module = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     gen = torch.Generator().manual_seed(cfg.seed)
+    train = train.to(device)
+    y_train = y_train.to(device)
     best_loss, best_state, stale = math.inf, copy.deepcopy(model.state_dict()), 0
     history: list[dict[str, float]] = []
-    bar = tqdm(range(cfg.max_epochs), desc="ranker", disable=not cfg.progress, leave=False)
+    show = cfg.progress and rank == 0
+    bar = tqdm(range(cfg.max_epochs), desc="ranker", disable=not show, leave=False)
+    per_rank = max(len(train) // world, 1)
     for _epoch in bar:
         model.train()
         order = torch.randperm(len(train), generator=gen)
+        if world > 1:
+            order = order[rank::world][:per_rank]
+        order = order.to(device)
         total = 0.0
-        for start in range(0, len(train), cfg.batch_size):
+        for start in range(0, len(order), cfg.batch_size):
             rows = order[start : start + cfg.batch_size]
-            loss = _loss(model, train.take(rows), y_train[rows], cfg.conversion_weight)
+            loss = _loss(net, train.take(rows), y_train[rows], cfg.conversion_weight)
             opt.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             total += float(loss.detach()) * len(rows)
         model.eval()
-        with torch.inference_mode():
-            valid_loss = float(_loss(model, valid, y_valid, cfg.conversion_weight))
-        history.append({"train_loss": total / len(train), "valid_loss": valid_loss})
-        bar.set_postfix(train=f"{total / len(train):.4f}", valid=f"{valid_loss:.4f}")
+        valid_loss = _chunked_loss(
+            model, valid, y_valid, cfg.conversion_weight, cfg.eval_batch_size
+        )
+        train_loss = total / len(order)
+        if world > 1:
+            both = torch.tensor([valid_loss, train_loss], dtype=torch.float64, device=device)
+            dist.all_reduce(both)
+            valid_loss, train_loss = (float(v) / world for v in both)
+        history.append({"train_loss": train_loss, "valid_loss": valid_loss})
+        bar.set_postfix(train=f"{train_loss:.4f}", valid=f"{valid_loss:.4f}")
         if valid_loss < best_loss - 1e-5:
             best_loss, best_state, stale = valid_loss, copy.deepcopy(model.state_dict()), 0
         else:
@@ -199,10 +313,10 @@ def _fit(
     return best_loss, history
 
 
-def _calibrate(model: DINRanker, valid: Batch, y_valid: torch.Tensor) -> None:
+def _calibrate(model: DINRanker, valid: Batch, y_valid: torch.Tensor, chunk: int) -> None:
     """Fit each head's Platt parameters on the validation split."""
-    with torch.no_grad():
-        logits = model(valid)
+    model.calibration.copy_(torch.tensor([[1.0, 0.0]] * len(HEADS)))
+    logits = score_logits(model, valid, chunk)  # identity calibration: the raw logits
     for i in range(len(HEADS)):
         a, b = fit_platt(logits[:, i].clone(), y_valid[:, i])
         model.calibration[i] = torch.tensor([a, b])
@@ -215,6 +329,9 @@ def train_ranker(
     valid_labels: ArrayLike,
     vocab: Vocabularies,
     config: TrainConfig | None = None,
+    *,
+    device: str | torch.device | None = None,
+    valid_groups: ArrayLike | None = None,
 ) -> TrainResult:
     """Train, early-stop and calibrate a :class:`DINRanker`.
 
@@ -225,22 +342,232 @@ def train_ranker(
         valid_labels: shape ``(len(valid), 2)``.
         vocab: the vocabularies the batches were built with.
         config: training settings.
+        device: where to train (see :func:`resolve_device`; default CPU). The returned model
+            is on the CPU either way, ready to save or serve.
+        valid_groups: shape ``(len(valid),)``, the validation groups for the reported ranking
+            metrics (default: the request).
 
     Raises:
-        ValueError: labels of the wrong shape or not 0/1, or an empty split.
+        ValueError: labels of the wrong shape or not 0/1, an empty split, or CUDA asked for
+            where there is none.
     """
     cfg = config or TrainConfig()
     if len(train) == 0 or len(valid) == 0:
         raise ValueError("train and valid must each hold at least one row")
     y_train = _labels(train_labels, len(train), "train_labels")
     y_valid = _labels(valid_labels, len(valid), "valid_labels")
-    with torch.random.fork_rng(devices=[]):
+    dev = resolve_device(device)
+    cuda = [dev.index or 0] if dev.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
         torch.manual_seed(cfg.seed)
         model = DINRanker(DINConfig.for_vocab(vocab, **cfg.model))
         model.set_normalizer(train.numeric)
-        best_loss, history = _fit(model, train, y_train, valid, y_valid, cfg)
-        _calibrate(model, valid, y_valid)
-    metrics = evaluate(model, valid, y_valid.numpy(), cfg.k)
+        model.to(dev)
+        best_loss, history = _fit(model, train, y_train, valid, y_valid, cfg, dev)
+        _calibrate(model, valid, y_valid, cfg.eval_batch_size)
+    metrics = evaluate(
+        model, valid, y_valid.numpy(), cfg.k, groups=valid_groups, chunk=cfg.eval_batch_size
+    )
+    model.to("cpu")
     metrics["valid_loss"] = best_loss
     logger.info("ranker trained: %d epochs, %s", len(history), metrics)
     return TrainResult(model=model, metrics=metrics, epochs=len(history), history=history)
+
+
+# -- command line -----------------------------------------------------------------------------
+
+_SNAPSHOT_FIELDS = (
+    "format",
+    "source",
+    "simulated",
+    "task",
+    "counts",
+    "created_at",
+    "valid_start",
+    "test_start",
+)
+_SUMMARY_METRICS = ("click_auc", "click_logloss", "click_ndcg@10", "click_hr@10", "conversion_auc")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ranking.train",
+        description=(
+            "Train the DIN ranker on a training snapshot (ranking.snapshot), evaluate it on the "
+            "snapshot's test period and write a versioned artifact. Needs only torch, numpy, "
+            "pyarrow and tqdm. Under torchrun (WORLD_SIZE > 1) it trains with DDP: gloo on "
+            "CPU, nccl on CUDA; rank 0 evaluates and writes."
+        ),
+        epilog=(
+            "example: python -m ranking.train var/snapshots/cj --out var/rankers/cj --epochs 5; "
+            "torchrun --standalone --nproc_per_node 2 -m ranking.train SNAP --out OUT"
+        ),
+    )
+    parser.add_argument("snapshot", type=Path, metavar="SNAPSHOT_DIR", help="snapshot directory")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="ARTIFACT_DIR", help="artifact directory"
+    )
+    parser.add_argument("--epochs", type=int, default=30, help="max epochs (default 30)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of sampling and init (0)")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="auto: CUDA when available, else CPU (default auto)",
+    )
+    parser.add_argument(
+        "--negatives", type=int, default=20, help="sampled negatives per positive (20)"
+    )
+    parser.add_argument(
+        "--max-train-positives",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train on a seeded sample of requests holding at most N positives (default all)",
+    )
+    parser.add_argument(
+        "--max-eval-groups",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="evaluation groups kept per split, sampled with the seed (default 2000)",
+    )
+    parser.add_argument("--batch-size", type=int, default=512, help="rows per step (512)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch CPU threads per process (default: torch's; under torchrun: cores / ranks)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+class _CliError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    from ranking.artifact import save_artifact
+    from ranking.snapshot import SnapshotError, read_snapshot
+    from ranking.tasks import build_task
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    try:
+        device = resolve_device(args.device)
+    except ValueError as exc:
+        raise _CliError(str(exc)) from exc
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank if world > 1 else (device.index or 0))
+        torch.cuda.set_device(device)
+    progress = not args.quiet and rank == 0
+    try:
+        snapshot = read_snapshot(args.snapshot)
+        data = build_task(
+            snapshot,
+            negatives=args.negatives,
+            max_train_positives=args.max_train_positives,
+            max_eval_groups=args.max_eval_groups,
+            seed=args.seed,
+            progress=progress,
+        )
+    except (SnapshotError, OSError, ValueError) as exc:
+        raise _CliError(str(exc)) from exc
+    if min(len(data.train), len(data.valid), len(data.test)) == 0:
+        raise _CliError(
+            f"{args.snapshot}: a split is empty (train {len(data.train)}, valid "
+            f"{len(data.valid)}, test {len(data.test)} rows); move valid_start / test_start"
+        )
+    if world > 1:  # after the data: a bad snapshot fails every rank alike, before any rendezvous
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        # N processes on the machine's cores: a fair share of threads each, or they fight.
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
+    if args.threads is not None:
+        torch.set_num_threads(max(1, args.threads))
+    config = TrainConfig(
+        seed=args.seed, max_epochs=args.epochs, batch_size=args.batch_size, progress=progress
+    )
+    started = time.perf_counter()
+    result = train_ranker(
+        data.train.batch,
+        data.train.labels,
+        data.valid.batch,
+        data.valid.labels,
+        data.vocab,
+        config,
+        device=device,
+        valid_groups=data.valid.groups,
+    )
+    seconds = time.perf_counter() - started
+    summary: dict[str, Any] = {"rank": rank}
+    if rank == 0:
+        test = evaluate(result.model, data.test.batch, data.test.labels, groups=data.test.groups)
+        rows_per_s = len(data.train) * result.epochs / max(seconds, 1e-9)
+        manifest = dict(snapshot.manifest)
+        summary = {
+            "artifact": str(args.out),
+            "source": data.source,
+            "simulated": data.simulated,
+            "task": data.task,
+            "rows": {"train": len(data.train), "valid": len(data.valid), "test": len(data.test)},
+            "epochs": result.epochs,
+            "device": device.type,
+            "world_size": world,
+            "train_seconds": round(seconds, 2),
+            "train_rows_per_s": round(rows_per_s),
+            "test": {key: round(test[key], 4) for key in _SUMMARY_METRICS},
+        }
+        save_artifact(
+            args.out,
+            result.model,
+            data.vocab,
+            test,
+            extra={
+                "snapshot": {key: manifest.get(key) for key in _SNAPSHOT_FIELDS},
+                "valid_metrics": result.metrics,
+                "train": {
+                    "seed": args.seed,
+                    "epochs": result.epochs,
+                    "negatives": args.negatives,
+                    "max_train_positives": args.max_train_positives,
+                    "max_eval_groups": args.max_eval_groups,
+                    "batch_size": args.batch_size,
+                    "rows": summary["rows"],
+                    "device": device.type,
+                    "world_size": world,
+                    "seconds": round(seconds, 2),
+                    "rows_per_s": round(rows_per_s),
+                    "history": result.history,
+                },
+            },
+        )
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m ranking.train``: train, evaluate, save; prints one JSON summary line.
+
+    Returns:
+        0 on success, 2 for a bad snapshot or arguments (one line on stderr, no traceback).
+    """
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        summary = _run(args)
+    except _CliError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    if summary.get("rank", 0) == 0 and "artifact" in summary:
+        sys.stdout.write(json.dumps(summary, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

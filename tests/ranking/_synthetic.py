@@ -1,4 +1,5 @@
-"""A synthetic shop whose clicks depend on a history-candidate interaction.
+"""A synthetic shop whose clicks depend on a history-candidate interaction, and synthetic
+training snapshots (:func:`make_snapshot`) for the task builder and the training CLI.
 
 Users click candidates whose category appears in their own purchase history (plus smaller
 effects of discount depth and query similarity). Linear models over the same features cannot
@@ -8,8 +9,10 @@ express "candidate category in this user's history"; attention over the history 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from ranking.features import (
@@ -20,6 +23,7 @@ from ranking.features import (
     Vocabularies,
     build_batch,
 )
+from ranking.snapshot import Snapshot
 
 N_CATEGORIES = 20
 N_BRANDS = 40
@@ -132,4 +136,97 @@ def make_world(seed: int = 7, n_train: int = 1000, n_valid: int = 120, n_test: i
         train=_split(rng, n_train, 40, items, vocab),
         valid=_split(rng, n_valid, 40, items, vocab),
         test=_split(rng, n_test, 40, items, vocab),
+    )
+
+
+def make_snapshot(
+    *,
+    n_users: int = 200,
+    n_items: int = 600,
+    n_requests: int = 3000,
+    days: int = 60,
+    n_categories: int = 30,
+    n_departments: int = 6,
+    embeddings: bool = False,
+    prices: bool = True,
+    seed: int = 0,
+) -> Snapshot:
+    """A ``next-item`` snapshot whose purchases are learnable: each user re-buys a few favourite
+    items and otherwise buys mostly in one preferred category. The last 20% of the days test,
+    the 15% before validate."""
+    rng = np.random.default_rng(seed)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    k = np.arange(n_items)
+    category = k % n_categories
+    items: dict[str, object] = {
+        "item_id": [f"i{i}" for i in k],
+        "category": [f"c{c}" for c in category],
+        "department": [f"d{c % n_departments}" for c in category],
+        "brand": [f"b{i % 37}" for i in k],
+        "price": rng.integers(100, 10_000, n_items),
+        "listed_at": [
+            None if i % 7 == 0 else start - timedelta(days=int(d))
+            for i, d in zip(k, rng.integers(0, 400, n_items), strict=True)
+        ],
+    }
+    if embeddings:
+        centers = rng.normal(size=(n_categories, 8))
+        emb = centers[category] + 0.3 * rng.normal(size=(n_items, 8))
+        items["embedding"] = pa.FixedSizeListArray.from_arrays(
+            pa.array(emb.astype(np.float16).ravel()), 8
+        )
+    users = {
+        "user_id": [f"u{j}" for j in range(n_users)],
+        "is_member": (np.arange(n_users) % 3 == 0).tolist(),
+        "is_new": (np.arange(n_users) % 11 == 0).tolist(),
+        "segment": [f"s{j % 4}" for j in range(n_users)],
+    }
+    favourites = rng.integers(0, n_items, (n_users, 4))
+    preferred = rng.integers(0, n_categories, n_users)
+    ts = np.sort(rng.integers(0, days * 86_400, n_requests))
+    req_user = rng.integers(0, n_users, n_requests)
+    size = rng.integers(1, 5, n_requests)
+    req = np.repeat(np.arange(n_requests), size)
+    user = req_user[req]
+    n = len(req)
+    kind = rng.random(n)
+    fav = favourites[user, rng.integers(0, 4, n)]
+    in_cat = preferred[user] + n_categories * rng.integers(0, n_items // n_categories, n)
+    item = np.where(kind < 0.45, fav, np.where(kind < 0.85, in_cat, rng.integers(0, n_items, n)))
+    events = {
+        "request_id": [f"r{r}" for r in req],
+        "user_id": [f"u{u}" for u in user],
+        "item_id": [f"i{i}" for i in item],
+        "ts": pa.array((start.timestamp() + ts[req]) * 1_000_000, pa.int64()).cast(
+            pa.timestamp("us", tz="UTC")
+        ),
+        "query_id": pa.nulls(n, pa.string()),
+        "shown": np.zeros(n, dtype=bool),
+        "click": np.ones(n, dtype=bool),
+        "conversion": rng.random(n) < 0.8,
+    }
+    price_table = None
+    if prices:
+        deal_items = np.flatnonzero(k % 5 == 0)
+        day_list = [(start + timedelta(days=d)).date() for d in range(days)]
+        p_item = np.repeat(deal_items, days)
+        p_day = np.tile(np.arange(days), len(deal_items))
+        list_price = np.asarray(items["price"])[p_item]
+        deal = (p_day + p_item) % 3 == 0
+        price_table = {
+            "item_id": [f"i{i}" for i in p_item],
+            "day": [day_list[d] for d in p_day],
+            "final_price": np.where(deal, list_price * 7 // 10, list_price),
+            "has_deal": deal,
+            "needs_claim": deal & (p_item % 2 == 0),
+            "hours_left": np.where(deal, 12.0, 0.0).astype(np.float32),
+        }
+    return Snapshot.build(
+        items=pa.table(items),
+        users=pa.table(users),
+        events=pa.table(events),
+        prices=None if price_table is None else pa.table(price_table),
+        valid_start=start + timedelta(days=int(days * 0.65)),
+        test_start=start + timedelta(days=int(days * 0.8)),
+        source="tests.ranking._synthetic.make_snapshot",
     )

@@ -11,7 +11,9 @@ import torch
 from ranking.features import (
     FEATURE_SPEC,
     OOV_ID,
+    PAD_ID,
     CandidateTable,
+    HistoryArrays,
     HistoryEvent,
     UserContext,
     Vocabularies,
@@ -141,3 +143,92 @@ def test_take_keeps_each_row_with_its_own_request(world: World) -> None:
         local = int(sub.request_index[i])
         assert torch.equal(sub.hist_item[local], batch.hist_item[original])
         assert torch.equal(sub.numeric[i], batch.numeric[row])
+
+
+COL = {name: i for i, name in enumerate(FEATURE_SPEC.numeric)}
+
+
+def _user_item(batch_numeric: torch.Tensor, name: str) -> list[float]:
+    return [round(float(v), 6) for v in batch_numeric[:, COL[name]]]
+
+
+def test_user_item_fields_from_the_history() -> None:
+    user = dataclasses.replace(
+        USER, history=(*USER.history, HistoryEvent("i1", "shoes", "other", 10.0))
+    )
+    batch = build_batch(_table(item_ids=["i1", "i2", "i3"]), [user], VOCAB)
+    numeric = batch.numeric
+    assert _user_item(numeric, "log_user_item_count") == pytest.approx(
+        [np.log1p(2), np.log1p(1), 0.0], abs=1e-6
+    )
+    # i1's most recent event is 3 days ago, not 10; i3 never happened.
+    assert _user_item(numeric, "user_item_recency") == pytest.approx([0.25, 0.5, 0.0], abs=1e-6)
+    # Categories shoes, hats, shoes against a history of 2 shoes + 1 hat.
+    assert _user_item(numeric, "user_category_share") == pytest.approx(
+        [2 / 3, 1 / 3, 2 / 3], abs=1e-6
+    )
+    assert _user_item(numeric, "user_brand_share") == pytest.approx([2 / 3] * 3, abs=1e-6)
+
+
+def test_user_item_fields_use_the_full_history_not_only_the_last_l() -> None:
+    events = tuple(HistoryEvent("i1", "shoes", "acme", float(d)) for d in range(100))
+    user = UserContext(hour=1, weekday=1, history=events)
+    batch = build_batch(_table(), [user], VOCAB)
+    assert int(batch.hist_mask.sum()) == FEATURE_SPEC.history_len
+    assert float(batch.numeric[0, COL["log_user_item_count"]]) == pytest.approx(np.log1p(100))
+    log_len = FEATURE_SPEC.user_numeric.index("log_history_len")
+    assert float(batch.user_numeric[0, log_len]) == pytest.approx(np.log1p(100))
+
+
+def test_unseen_items_match_only_themselves() -> None:
+    user = UserContext(hour=1, weekday=1, history=(HistoryEvent("new-a", "x", "y", 1.0),))
+    batch = build_batch(_table(item_ids=["new-a", "new-b", "i1"]), [user], VOCAB)
+    assert batch.item.tolist() == [OOV_ID, OOV_ID, VOCAB.item.lookup(["i1"])[0]]
+    assert _user_item(batch.numeric, "user_item_recency") == pytest.approx([0.5, 0.0, 0.0])
+
+
+def test_empty_history_has_zero_user_item_fields() -> None:
+    batch = build_batch(_table(), [UserContext(hour=1, weekday=1)], VOCAB)
+    for name in ("log_user_item_count", "user_item_recency", "user_category_share"):
+        assert _user_item(batch.numeric, name) == [0.0, 0.0, 0.0]
+
+
+def test_user_item_fields_are_per_request() -> None:
+    other = UserContext(hour=1, weekday=1, history=(HistoryEvent("i2", "hats", "acme", 0.0),))
+    batch = build_batch(_table(), [USER, other], VOCAB, request_index=[0, 1, 1])
+    assert _user_item(batch.numeric, "user_item_recency") == pytest.approx([0.25, 1.0, 0.0])
+
+
+def test_history_arrays_give_the_same_batch_as_history_events() -> None:
+    length = FEATURE_SPEC.history_len
+    ids = np.full((3, 1, length), PAD_ID)
+    days = np.zeros((1, length))
+    # USER's history, most recent first: i2 (hats, 1 day), i1 (shoes, 3 days).
+    ids[:, 0, :2] = [
+        VOCAB.item.lookup(["i2", "i1"]),
+        VOCAB.category.lookup(["hats", "shoes"]),
+        VOCAB.brand.lookup(["acme", "acme"]),
+    ]
+    days[0, :2] = [1.0, 3.0]
+    arrays = HistoryArrays(
+        item=ids[0],
+        category=ids[1],
+        brand=ids[2],
+        days_ago=days,
+        length=np.array([2]),
+        item_count=np.array([1.0, 1.0, 1.0]),
+        item_days=np.array([3.0, 1.0, 3.0]),
+        category_count=np.array([1.0, 1.0, 1.0]),
+        brand_count=np.array([2.0, 2.0, 2.0]),
+    )
+    bare = dataclasses.replace(USER, history=())
+    from_arrays = build_batch(_table(), [bare], VOCAB, history=arrays)
+    from_events = build_batch(_table(), [USER], VOCAB)
+    for name in ("numeric", "user_numeric", "hist_item", "hist_brand", "hist_recency", "hist_mask"):
+        torch.testing.assert_close(getattr(from_arrays, name), getattr(from_events, name))
+    with pytest.raises(ValueError, match="either in the requests or as `history`"):
+        build_batch(_table(), [USER], VOCAB, history=arrays)
+    with pytest.raises(ValueError, match="'item_count' must have shape"):
+        build_batch(
+            _table(), [bare], VOCAB, history=dataclasses.replace(arrays, item_count=np.ones(2))
+        )

@@ -27,7 +27,7 @@ from tests.ranking._synthetic import World, make_world
 logger = logging.getLogger(__name__)
 
 
-def test_din_beats_logistic_regression_on_held_out_users(
+def test_din_matches_logistic_regression_on_held_out_users(
     trained: TrainResult, world: World
 ) -> None:
     test = world.test
@@ -36,8 +36,9 @@ def test_din_beats_logistic_regression_on_held_out_users(
     din = ndcg_at_k(clicks, trained.model.score(test.batch, "click"), groups, 10)
     logistic = LogisticRanker(world.vocab).fit(world.train.batch, world.train.labels[:, 0])
     lr = ndcg_at_k(clicks, logistic.score(test.batch), groups, 10)
-    # Clicks follow "candidate category in the user's history", which a linear model cannot see.
-    assert din >= 1.5 * lr, (din, lr)
+    # Clicks follow "candidate category in the user's history". Under schema 1 a linear model
+    # could not see it (DIN scored 1.5x); schema 2's user_category_share hands it to both.
+    assert din >= lr - 0.02, (din, lr)
     assert din > 0.45
 
 
@@ -92,16 +93,15 @@ def test_artifact_round_trip(trained: TrainResult, world: World, tmp_path: Path)
     )
 
 
+@pytest.mark.parametrize("old", ["ranking-features/0", "ranking-features/1"])
 def test_artifact_of_another_schema_is_refused(
-    trained: TrainResult, world: World, tmp_path: Path
+    trained: TrainResult, world: World, tmp_path: Path, old: str
 ) -> None:
     save_artifact(tmp_path, trained.model, world.vocab, trained.metrics)
     manifest = json.loads((tmp_path / MANIFEST_NAME).read_text())
-    manifest["schema_version"] = "ranking-features/0"
+    manifest["schema_version"] = old
     (tmp_path / MANIFEST_NAME).write_text(json.dumps(manifest))
-    with pytest.raises(
-        ValueError, match=f"'ranking-features/0', this code builds '{FEATURE_SCHEMA_VERSION}'"
-    ):
+    with pytest.raises(ValueError, match=f"'{old}', this code builds '{FEATURE_SCHEMA_VERSION}'"):
         load_artifact(tmp_path)
 
 
