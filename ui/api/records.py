@@ -1,0 +1,243 @@
+"""Claims, feedback and session history: ``POST /v1/claims``, ``POST /v1/feedback``,
+``GET /v1/sessions/{session_id}``. They need SQL only, never the loaded assistant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import partial
+from typing import Annotated, Any
+
+from anyio import to_thread
+from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.errors import UnknownEntityError
+from assistant.schedule import utc_text
+from assistant.store import (
+    ActivityRecord,
+    ActivityRevisionRecord,
+    DecisionRecord,
+    FeedbackEvent,
+    FeedbackRecord,
+    ImpressionRecord,
+    MessageRecord,
+    ProductRecord,
+    SessionRecord,
+    record_feedback,
+)
+from ui.api._auth import Identity
+from ui.api._deps import IdentityDep, RuntimeDep
+from ui.api._errors import ApiError
+from ui.api._runtime import Runtime
+from ui.api._schemas import (
+    ClaimRequest,
+    ClaimResponse,
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["records"])
+
+_ROLE_ORDER = {"shopper": 0, "agent": 1, "assistant": 2}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": ErrorResponse} for s in statuses}
+
+
+@router.post(
+    "/v1/claims",
+    status_code=201,
+    response_model=ClaimResponse,
+    responses=_errors(401, 403, 404, 409, 413, 422),
+)
+async def claim(
+    body: ClaimRequest, runtime: RuntimeDep, identity: IdentityDep, response: Response
+) -> dict[str, Any]:
+    """Claim a coupon, reserving its budget in the same transaction.
+
+    The same ``idempotency_key`` returns the same claim (``Idempotent-Replayed: true``). A
+    refusal is 409 with code ``budget_exhausted``, ``per_user_limit``, ``not_eligible`` or
+    ``expired``.
+    """
+    user = identity.user_for(body.user_id)
+    shop = runtime.shop
+    made = await to_thread.run_sync(
+        partial(shop.claim, user, body.activity_id, body.idempotency_key, now=runtime.clock())
+    )
+    if made.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return made.to_json(shop.currency)
+
+
+def _record(runtime: Runtime, identity: Identity, body: FeedbackRequest) -> bool:
+    shop = runtime.shop
+    event = FeedbackEvent(
+        event_id=body.event_id,
+        impression_id=body.impression_id,
+        type=body.type,
+        claim_id=body.claim_id,
+        order_id=body.order_id,
+        value=None if body.value is None else shop.currency.parse(body.value),
+        quantity=body.quantity,
+        created_at=runtime.clock(),
+    )
+    with shop.sessions.begin() as session:
+        owner = session.scalar(
+            select(DecisionRecord.user_id)
+            .join(ImpressionRecord, ImpressionRecord.decision_id == DecisionRecord.id)
+            .where(ImpressionRecord.id == body.impression_id)
+        )
+        if owner is None:
+            raise UnknownEntityError(f"unknown impression id {body.impression_id!r}")
+        if identity.subject is not None and not identity.may_read(owner):
+            raise ApiError(403, "forbidden", "this impression was shown to another user")
+        return record_feedback(session, event)
+
+
+@router.post(
+    "/v1/feedback", response_model=FeedbackResponse, responses=_errors(401, 403, 404, 413, 422)
+)
+async def feedback(
+    body: FeedbackRequest, runtime: RuntimeDep, identity: IdentityDep
+) -> dict[str, Any]:
+    """Record a click, claim, add to cart, purchase or dismiss on an impression.
+
+    Idempotent by ``event_id``: sending it again is 200 with ``recorded: false`` and no effect.
+    """
+    recorded = await to_thread.run_sync(partial(_record, runtime, identity, body))
+    return {"event_id": body.event_id, "recorded": recorded}
+
+
+def _titles(session: Session, kinds: dict[str, set[str]]) -> dict[tuple[str, str], str]:
+    titles: dict[tuple[str, str], str] = {}
+    if kinds["product"]:
+        rows = session.execute(
+            select(ProductRecord.id, ProductRecord.title).where(
+                ProductRecord.id.in_(kinds["product"])
+            )
+        )
+        titles.update({("product", i): t for i, t in rows})
+    if kinds["activity"]:
+        rows = session.execute(
+            select(ActivityRevisionRecord.activity_id, ActivityRevisionRecord.title)
+            .join(ActivityRecord, ActivityRecord.id == ActivityRevisionRecord.activity_id)
+            .where(
+                ActivityRevisionRecord.activity_id.in_(kinds["activity"]),
+                ActivityRevisionRecord.revision == ActivityRecord.current_revision,
+            )
+        )
+        titles.update({("activity", i): t for i, t in rows})
+    return titles
+
+
+def _history(runtime: Runtime, identity: Identity, session_id: str, user_id: str | None) -> Any:
+    with runtime.shop.sessions() as session:
+        record = session.get(SessionRecord, session_id)
+        if record is None:
+            raise ApiError(404, "not_found", f"unknown session {session_id!r}")
+        if identity.subject is None:
+            if user_id is None:
+                raise ApiError(
+                    401, "missing_token", "send a bearer token (in dev: ?user_id=<the owner>)"
+                )
+            allowed = user_id == record.user_id
+        else:
+            allowed = identity.may_read(record.user_id)
+        if not allowed:
+            raise ApiError(403, "forbidden", "this session belongs to another user")
+        messages = sorted(
+            session.scalars(select(MessageRecord).where(MessageRecord.session_id == session_id)),
+            # A turn's shopper and assistant messages share a timestamp: the shopper spoke first.
+            key=lambda m: (m.created_at, _ROLE_ORDER.get(m.role, 1)),
+        )
+        decisions = {
+            d.turn_id: d
+            for d in session.scalars(
+                select(DecisionRecord).where(DecisionRecord.session_id == session_id)
+            )
+        }
+        impressions: dict[str, list[ImpressionRecord]] = defaultdict(list)
+        if decisions:
+            for imp in session.scalars(
+                select(ImpressionRecord)
+                .where(ImpressionRecord.decision_id.in_([d.id for d in decisions.values()]))
+                .order_by(ImpressionRecord.position)
+            ):
+                impressions[imp.decision_id].append(imp)
+        seen: dict[str, list[str]] = defaultdict(list)
+        ids = [i.id for imps in impressions.values() for i in imps]
+        if ids:
+            for impression_id, kind in session.execute(
+                select(FeedbackRecord.impression_id, FeedbackRecord.type)
+                .where(FeedbackRecord.impression_id.in_(ids))
+                .order_by(FeedbackRecord.created_at)
+            ):
+                seen[impression_id].append(kind)
+        kinds: dict[str, set[str]] = {"product": set(), "activity": set()}
+        for imps in impressions.values():
+            for imp in imps:
+                kinds[imp.kind].add(imp.item_id)
+        titles = _titles(session, kinds)
+        turns: dict[str, dict[str, Any]] = {}
+        for m in messages:
+            turn = turns.setdefault(
+                m.turn_id,
+                {
+                    "turn_id": m.turn_id,
+                    "created_at": utc_text(m.created_at),
+                    "messages": [],
+                    "recommendations": [],
+                },
+            )
+            turn["messages"].append(
+                {"role": m.role, "text": m.text, "created_at": utc_text(m.created_at)}
+            )
+        for turn_id, turn in turns.items():
+            decision = decisions.get(turn_id)
+            if decision is None:
+                continue
+            turn["decision_id"] = decision.id
+            turn["recommendations"] = [
+                {
+                    "impression_id": imp.id,
+                    "position": imp.position,
+                    "kind": imp.kind,
+                    "id": imp.item_id,
+                    "title": titles.get((imp.kind, imp.item_id)),
+                    "activity_ids": list(imp.activity_ids),
+                    "propensity": imp.propensity,
+                    "feedback": seen.get(imp.id, []),
+                }
+                for imp in impressions.get(decision.id, [])
+            ]
+        return {
+            "session_id": record.id,
+            "user_id": record.user_id,
+            "created_at": utc_text(record.created_at),
+            "updated_at": utc_text(record.updated_at),
+            "handoff": record.handoff,
+            "agent_active": record.agent_active,
+            "turns": list(turns.values()),
+        }
+
+
+@router.get("/v1/sessions/{session_id}", responses=_errors(401, 403, 404, 422))
+async def session_history(
+    session_id: Annotated[str, Path(min_length=1, max_length=128)],
+    runtime: RuntimeDep,
+    identity: IdentityDep,
+    user_id: Annotated[
+        str | None, Query(max_length=128, description="dev without a token: the owner")
+    ] = None,
+) -> dict[str, Any]:
+    """A session's turns (messages in order) and what each turn recommended, with the
+    feedback recorded on it. Only its user, or an agent (``role: agent`` in the token)."""
+    history: dict[str, Any] = await to_thread.run_sync(
+        partial(_history, runtime, identity, session_id, user_id)
+    )
+    return history

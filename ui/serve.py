@@ -1,0 +1,99 @@
+"""``shopassist serve``: the JSON API, its docs and the widget on one port (uvicorn).
+
+Wire it into the CLI with ``add_serve_command(sub)``; heavy imports (FastAPI, uvicorn, the
+pipeline) happen only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+__all__ = ["add_serve_command"]
+
+logger = logging.getLogger(__name__)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is not in 0-65535")
+    return value
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistant.config import get_settings
+    from ui.server import create_app
+
+    settings = get_settings()
+    # Requests and turns log one INFO line each; -v still raises the rest of the logging.
+    for name in ("ui", "assistant"):
+        if logging.getLogger(name).getEffectiveLevel() > logging.INFO:
+            logging.getLogger(name).setLevel(logging.INFO)
+    app = create_app(
+        settings,
+        dev=args.dev,
+        cors_origins=args.cors_origin,
+        start_llm=args.start_llm,
+    )
+    config: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": False,  # the app logs one line per request itself, without query strings
+        "log_level": "info",
+        "timeout_graceful_shutdown": 10,
+    }
+    logger.info("shopassist on http://%s:%d (docs at /docs)", args.host, args.port)
+    uvicorn.run(app, **config)
+    return 0
+
+
+def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``serve`` to the ``shopassist`` subcommands; returns its parser.
+
+    Args:
+        subparsers: What ``ArgumentParser.add_subparsers()`` returned.
+    """
+    serve: argparse.ArgumentParser = subparsers.add_parser(
+        "serve",
+        help="serve the JSON API, its docs (/docs) and the widget (/widget.js)",
+        description="Serve shopassist over HTTP: /v1/chat, /v1/chat/stream, /v1/claims, "
+        "/v1/feedback, /v1/sessions/ID, /v1/chat/completions (OpenAI-compatible), /healthz, "
+        "/readyz, /metrics, /widget.js and the OpenAPI docs at /docs. The catalog, index and "
+        "embedder load in the background: /readyz is 503 until they are in. Identity: "
+        "Bearer JWTs signed with SHOPASSIST_JWT_SECRET; in dev (SHOPASSIST_ENV=dev) requests "
+        "without a token are accepted. Needs `shopassist data demo` (or a catalog import) and "
+        "`shopassist index`.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=7860, help="port (default 7860)")
+    serve.add_argument(
+        "--dev",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="accept requests without a token and trust the body's user_id (default: on when "
+        "SHOPASSIST_ENV=dev; refused elsewhere)",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a site whose pages may call the API (the widget's host), e.g. "
+        "https://shop.example; repeat for more (dev default: localhost pages)",
+    )
+    serve.add_argument(
+        "--start-llm",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="start the shared embedded LLM server when none runs (default: yes; "
+        "SHOPASSIST_LLM_BACKEND=rules needs none)",
+    )
+    serve.set_defaults(handler=_cmd_serve)
+    return serve
