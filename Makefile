@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml
 	# CPU torch first: anything that pulls torch later must find it installed, or pip fetches CUDA.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# obp pins Python < 3.11 and old numpy: its data (the Open Bandit Dataset sample) is all we use.
+	$(BIN)/pip install --quiet --no-deps --ignore-requires-python obp==0.5.7
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install shopassist with its dev tools

@@ -16,7 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
     admin_password: SecretStr = SecretStr(DEMO_ADMIN_PASSWORD)
     shipping_fee: str = Field(default="6.00", description="flat fee in the shop currency")
+    ranker: Literal["promoted", "heuristic"] = Field(
+        default="promoted",
+        description='"promoted": the ranker `shopassist ranker promote` let through (the '
+        'heuristic until one is); "heuristic": always the documented heuristic',
+    )
 
     @field_validator("currency")
     @classmethod

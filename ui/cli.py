@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ui.serve import add_serve_command
+
 __all__ = ["build_parser", "main"]
 
 logger = logging.getLogger("shopassist")
@@ -189,6 +191,81 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_train_ranker(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.ranker_data import export_snapshot
+    from assistant.ranker_serving import promote_ranker, promoted_ranker, train_ranker_from_logs
+
+    shop = Shop.from_settings()
+    if args.if_missing and (current := promoted_ranker(shop)) is not None:
+        print(f"ranker {current.version} already serves; nothing to train (drop --if-missing)")
+        return EXIT_OK
+    progress = not args.quiet
+    snapshot = export_snapshot(shop, progress=progress)
+    if args.export is not None:
+        path = snapshot.write(args.export)
+        size = sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+        counts = ", ".join(f"{k} {v:,}" for k, v in snapshot.manifest["counts"].items())
+        print(f"training snapshot written to {path} ({size / 2**20:.1f} MiB: {counts})")
+        print(f"train it anywhere with: python -m ranking.train {path} --out ARTIFACT_DIR")
+        return EXIT_OK
+    info = train_ranker_from_logs(
+        shop,
+        seed=args.seed,
+        max_epochs=args.epochs,
+        max_train_positives=args.max_train_positives,
+        snapshot=snapshot,
+        progress=progress,
+    )
+    m = {key: info.metrics.get(f"click_{key}", float("nan")) for key in ("ndcg@10", "hr@10", "auc")}
+    print(
+        f"ranker {info.version} trained: test NDCG@10 {m['ndcg@10']:.4f}, HR@10 {m['hr@10']:.4f}, "
+        f"AUC {m['auc']:.4f} ({info.path})"
+    )
+    if args.promote:
+        report = promote_ranker(shop, info.version, snapshot=snapshot, progress=progress)
+        print(f"gate vs {report.serving}: {report.reason}")
+    return EXIT_OK
+
+
+def _cmd_ranker_list(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.ranker_serving import list_rankers, promoted_ranker
+
+    shop = Shop.from_settings()
+    serving = promoted_ranker(shop)
+    infos = list_rankers(shop)
+    if args.json:
+        _print_json(
+            {
+                "serving": serving.version if serving else "heuristic-1",
+                "rankers": [
+                    {"version": i.version, "created_at": i.created_at, "metrics": i.metrics}
+                    for i in infos
+                ],
+            }
+        )
+        return EXIT_OK
+    print(f"serving: {serving.version if serving else 'heuristic-1 (none promoted)'}")
+    for i in infos:
+        mark = "*" if serving and i.version == serving.version else " "
+        ndcg = i.metrics.get("click_ndcg@10", float("nan"))
+        print(f"{mark} {i.version}  trained {i.created_at[:19]}  test NDCG@10 {ndcg:.4f}")
+    return EXIT_OK
+
+
+def _cmd_ranker_promote(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.ranker_serving import promote_ranker
+
+    report = promote_ranker(Shop.from_settings(), args.version, progress=not args.quiet)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(f"{args.version} vs {report.serving} on {report.groups} test groups: {report.reason}")
+    return EXIT_OK if report.promoted else EXIT_FAILURE
+
+
 def _cmd_llm_serve(args: argparse.Namespace) -> int:
     from assistant.config import get_settings
     from assistant.llm import ServerInfo, run_server
@@ -345,6 +422,63 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat.add_argument("message", help="what the shopper writes (1-2,000 characters)")
     chat.set_defaults(handler=_cmd_chat)
+
+    train = sub.add_parser("train", help="train a learned component from the SQL logs")
+    train_sub = train.add_subparsers(dest="train_command", metavar="WHAT", parser_class=_Parser)
+    train_sub.required = True
+    train_ranker = train_sub.add_parser(
+        "ranker",
+        help="train the DIN ranker on the logs (time split), or export a training snapshot",
+        description="Export the decision, impression and feedback logs as a training snapshot "
+        "(time split: the last 4 days test, the 3 before validate), train the DIN ranker with "
+        "early stopping and fixed seeds, and save it under var/rankers/VERSION with its "
+        "held-out metrics. It serves only once `shopassist ranker promote VERSION` (or "
+        "--promote) lets it through the gate. With --export DIR, write the self-contained "
+        "snapshot (<= 50 MB) for `python -m ranking.train DIR` (torch, numpy, pyarrow only; "
+        "CPU or CUDA; torchrun for DDP) and stop.",
+    )
+    train_ranker.add_argument("--export", type=Path, metavar="DIR", help="only write the snapshot")
+    train_ranker.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    train_ranker.add_argument(
+        "--epochs", type=_positive_int, default=8, help="most epochs (default 8; early stopping)"
+    )
+    train_ranker.add_argument(
+        "--max-train-positives",
+        type=_positive_int,
+        default=10_000,
+        help="cap the training positives, sampled (default 10,000)",
+    )
+    train_ranker.add_argument(
+        "--promote", action="store_true", help="run the promotion gate right after training"
+    )
+    train_ranker.add_argument(
+        "--if-missing", action="store_true", help="do nothing when a promoted ranker exists"
+    )
+    train_ranker.add_argument("--quiet", action="store_true", help="no progress bars")
+    train_ranker.set_defaults(handler=_cmd_train_ranker)
+
+    ranker = sub.add_parser("ranker", help="list trained rankers; promote one through the gate")
+    ranker_sub = ranker.add_subparsers(
+        dest="ranker_command", metavar="ACTION", parser_class=_Parser
+    )
+    ranker_sub.required = True
+    ranker_list = ranker_sub.add_parser("list", help="trained rankers and which one serves")
+    ranker_list.add_argument("--json", action="store_true", help="print one JSON object")
+    ranker_list.set_defaults(handler=_cmd_ranker_list)
+    ranker_promote = ranker_sub.add_parser(
+        "promote",
+        help="serve VERSION if it beats the serving ranker on held-out logs",
+        description="The gate: export the current logs, score their test split (every item of "
+        "each positive's department) with VERSION and with the serving ranker (the promoted "
+        "one, or the heuristic), and promote VERSION only if the 95%% paired-bootstrap "
+        "interval of the NDCG@10 difference is above zero. Exit 1 when refused.",
+    )
+    ranker_promote.add_argument("version", help="a version from `shopassist ranker list`")
+    ranker_promote.add_argument("--json", action="store_true", help="print one JSON object")
+    ranker_promote.add_argument("--quiet", action="store_true", help="no progress bars")
+    ranker_promote.set_defaults(handler=_cmd_ranker_promote)
+
+    add_serve_command(sub)
 
     llm = sub.add_parser("llm", help="the shared embedded LLM server")
     llm_sub = llm.add_subparsers(dest="llm_command", metavar="ACTION", parser_class=_Parser)

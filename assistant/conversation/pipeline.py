@@ -39,8 +39,10 @@ from assistant.conversation.phrasing import PHRASED_ACTIONS, phrase_reply
 from assistant.conversation.ranking import (
     Candidate,
     HeuristicRanker,
+    PastEvent,
     Ranker,
     RankingContext,
+    ShopperProfile,
 )
 from assistant.conversation.replies import render_reply, why_line
 from assistant.conversation.snapshot import CatalogSnapshot, LiveCatalog
@@ -79,6 +81,10 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SLATE_SIZE = 3
 POLICY_TOP = 100
 _MAX_CART_LINES = 100
+POSITIVE_FEEDBACK = ("click", "claim", "add_to_cart", "purchase")
+"""Feedback that counts as a positive reaction (the ranker's history and labels)."""
+HISTORY_LIMIT = 200
+"""The most recent positive reactions a turn reads for the ranker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,7 @@ class _Read:
     cart: list[CartLine]
     bought_brands: frozenset[str]
     bought_categories: frozenset[str]
+    profile: ShopperProfile
 
 
 @dataclass
@@ -240,10 +247,12 @@ class Assistant:
             RetrievalError: The index is missing or was built with another embedder (run
                 ``shopassist index``).
         """
+        from assistant.ranker_serving import load_serving_ranker
         from assistant.serving import load_serving_parts
 
         store.require_head(shop.engine)
         parts = load_serving_parts(shop)
+        ranker = load_serving_ranker(shop)
         chat = None
         if shop.settings.llm_backend != "rules":
             chat = make_chat_model(shop.settings, start_server=start_llm)
@@ -259,6 +268,7 @@ class Assistant:
             index=parts.index,
             embedder=parts.embedder,
             vocabulary=parts.vocabulary,
+            ranker=ranker,
             chat=chat,
             seed=seed,
         )
@@ -273,6 +283,7 @@ class Assistant:
         session_id: str | None = None,
         cart: Sequence[tuple[str, int]] | None = None,
         now: datetime | None = None,
+        on_text: Callable[[str], None] | None = None,
     ) -> TurnResult:
         """Answer one message.
 
@@ -282,6 +293,9 @@ class Assistant:
             session_id: Continue this session; ``None`` starts a new one.
             cart: The host site's cart, authoritative when given; otherwise the session's.
             now: The moment of the turn (default: now).
+            on_text: Called with each piece of the LLM-phrased reply as soon as it has passed
+                the claims guard (streaming). Template replies are not streamed: the result's
+                ``reply`` is always the whole, authoritative text.
 
         Raises:
             ValidationError: An empty or over-long message, or a bad user id.
@@ -320,7 +334,7 @@ class Assistant:
             )
         with timer("reply"):
             reply, recs, llm["reply"] = self._reply(
-                outcome, intent, now, agent_active, message, timer
+                outcome, intent, now, agent_active, message, timer, on_text
             )
         if recs:
             next_state.shown = [
@@ -445,22 +459,37 @@ class Assistant:
         lines = self._cart(session, cart, record, snapshot)
         brands: frozenset[str] = frozenset()
         categories: frozenset[str] = frozenset()
+        history: list[PastEvent] = []
         if state.personalization:
-            bought = session.scalars(
-                select(ImpressionRecord.item_id)
+            rows = session.execute(
+                select(ImpressionRecord.item_id, FeedbackRecord.type, FeedbackRecord.created_at)
                 .join(FeedbackRecord, FeedbackRecord.impression_id == ImpressionRecord.id)
                 .join(DecisionRecord, DecisionRecord.id == ImpressionRecord.decision_id)
                 .where(
                     DecisionRecord.user_id == user_id,
-                    FeedbackRecord.type == "purchase",
+                    FeedbackRecord.type.in_(POSITIVE_FEEDBACK),
                     ImpressionRecord.kind == "product",
                 )
-                .limit(200)
+                .order_by(FeedbackRecord.created_at.desc())
+                .limit(HISTORY_LIMIT)
             ).all()
-            infos = [snapshot.info[i] for i in bought if i in snapshot.info]
-            brands = frozenset(i.brand.casefold() for i in infos)
-            categories = frozenset(i.category for i in infos)
-        return _Read(record, state, shopper, ctx, lines, brands, categories)
+            bought = []
+            for item_id, kind, at in rows:
+                info = snapshot.info.get(item_id)
+                if info is None:
+                    continue
+                history.append(PastEvent(item_id, info.category, info.brand, at))
+                if kind == "purchase":
+                    bought.append(info)
+            brands = frozenset(i.brand.casefold() for i in bought)
+            categories = frozenset(i.category for i in bought)
+        profile = ShopperProfile(
+            member=shopper.member,
+            new_user=shopper.new_user,
+            segment=min(shopper.segments, default=""),
+            history=tuple(history),
+        )
+        return _Read(record, state, shopper, ctx, lines, brands, categories, profile)
 
     def _cart(
         self,
@@ -570,6 +599,7 @@ class Assistant:
                 sort=intent.sort,
                 bought_brands=read.bought_brands,
                 bought_categories=read.bought_categories,
+                profile=read.profile,
             )
             scores = np.asarray(self.ranker.score(candidates, rctx), dtype=np.float64)
         with timer("choose"):
@@ -763,6 +793,7 @@ class Assistant:
         agent_active: bool,
         message: str,
         timer: _Timer,
+        on_text: Callable[[str], None] | None = None,
     ) -> tuple[str, list[Recommendation], str]:
         if agent_active:
             return "", [], "off"
@@ -792,9 +823,11 @@ class Assistant:
         request = intent.query or " ".join(intent.categories) or message[:80]
         numbers = [Decimal(n) for n in _NUMBER.findall(message)]
 
-        def first_text(_: str) -> None:
+        def first_text(text: str) -> None:
             # From the start of the turn to the first guard-checked text a client could show.
             timer.ms.setdefault("first_token", (time.perf_counter() - timer.started) * 1000)
+            if on_text is not None:
+                on_text(text)
 
         try:
             guarded = phrase_reply(

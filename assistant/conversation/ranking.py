@@ -24,7 +24,15 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Candidate", "HeuristicRanker", "Ranker", "RankingContext"]
+__all__ = [
+    "Candidate",
+    "HeuristicRanker",
+    "PastEvent",
+    "Ranker",
+    "RankingContext",
+    "ShopperProfile",
+    "sort_adjustment",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,40 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class PastEvent:
+    """One of the shopper's past positive reactions (click, claim, add to cart, purchase).
+
+    Attributes:
+        item_id: The product.
+        category: Its category path.
+        brand: Its brand.
+        at: When (UTC).
+    """
+
+    item_id: str
+    category: str
+    brand: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ShopperProfile:
+    """Who asks, for a learned ranker (empty history when personalization is off).
+
+    Attributes:
+        member: A member.
+        new_user: No orders yet.
+        segment: The shopper's first segment ("" when none).
+        history: Recent positive reactions, newest first.
+    """
+
+    member: bool = False
+    new_user: bool = True
+    segment: str = ""
+    history: tuple[PastEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RankingContext:
     """What a ranker may know of the shopper and the request.
 
@@ -73,6 +115,7 @@ class RankingContext:
         sort: ``relevance``, ``price_asc``, ``price_desc``, ``discount`` or ``ending_soon``.
         bought_brands: Casefolded brands the shopper bought (empty when personalization is off).
         bought_categories: Category paths the shopper bought from (same).
+        profile: The shopper's profile and history (``None``: unknown).
     """
 
     now: datetime
@@ -80,6 +123,7 @@ class RankingContext:
     sort: str = "relevance"
     bought_brands: frozenset[str] = frozenset()
     bought_categories: frozenset[str] = frozenset()
+    profile: ShopperProfile | None = None
 
 
 class Ranker(Protocol):
@@ -112,23 +156,33 @@ class HeuristicRanker:
         score = sim + 0.3 * share + 0.05 * bought
         if ctx.wants_deals:
             score += 0.1 * deal
-        if ctx.sort in ("price_asc", "price_desc"):
-            finals = np.array(
-                [c.final_price if c.final_price is not None else -1 for c in candidates],
-                dtype=np.float64,
-            )
-            top = finals.max()
-            if top > 0:
-                rel = np.where(finals >= 0, finals / top, 1.0)
-                score += (-0.5 if ctx.sort == "price_asc" else 0.5) * rel
-        elif ctx.sort == "discount":
-            score += 0.5 * share
-        elif ctx.sort == "ending_soon":
-            hours = np.array(
-                [
-                    (c.ends_at - ctx.now).total_seconds() / 3600 if c.ends_at else 1e9
-                    for c in candidates
-                ]
-            )
-            score += 0.2 * np.clip(1 - hours / 48, 0, 1)
-        return score
+        return score + sort_adjustment(candidates, ctx, share)
+
+
+def sort_adjustment(
+    candidates: Sequence[Candidate], ctx: RankingContext, share: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """The term an explicit sort request adds to relevance scores (module docs), shape ``(n,)``.
+
+    Scores it is added to should lie roughly in ``[0, 1]``.
+    """
+    adjust = np.zeros(len(candidates))
+    if share is None:
+        share = np.array([c.saving_share for c in candidates])
+    if ctx.sort in ("price_asc", "price_desc"):
+        finals = np.array(
+            [c.final_price if c.final_price is not None else -1 for c in candidates],
+            dtype=np.float64,
+        )
+        top = finals.max()
+        if top > 0:
+            rel = np.where(finals >= 0, finals / top, 1.0)
+            adjust += (-0.5 if ctx.sort == "price_asc" else 0.5) * rel
+    elif ctx.sort == "discount":
+        adjust += 0.5 * share
+    elif ctx.sort == "ending_soon":
+        hours = np.array(
+            [(c.ends_at - ctx.now).total_seconds() / 3600 if c.ends_at else 1e9 for c in candidates]
+        )
+        adjust += 0.2 * np.clip(1 - hours / 48, 0, 1)
+    return adjust
