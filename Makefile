@@ -25,10 +25,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install shopassist with its dev tools
 
-run: $(STAMP)  ## migrate, build the demo world and its index (idempotent), then chat in both languages
+run: $(STAMP)  ## migrate, build the demo world, its index and a promoted ranker (idempotent), then chat in both languages
 	$(BIN)/shopassist db upgrade
 	$(BIN)/shopassist data demo
 	$(BIN)/shopassist index
+	$(BIN)/shopassist train ranker --promote --if-missing
 	$(BIN)/shopassist chat --user demo-shopper "running shoes under \$$80, no Nike"
 	$(BIN)/shopassist chat --user demo-shopper "有没有打折的羽绒服"
 
@@ -51,6 +52,7 @@ test: check  ## checks, then every test not marked slow, then each benchmark's -
 	$(BIN)/python benchmarks/retrieval.py --quick
 	$(BIN)/python benchmarks/intent.py --quick
 	$(BIN)/python benchmarks/turns.py --quick
+	$(BIN)/python benchmarks/ranking.py --quick
 
 test-full: check  ## checks, every test including slow ones, and the full benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -61,6 +63,7 @@ test-full: check  ## checks, every test including slow ones, and the full benchm
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/intent.py
 	$(BIN)/python benchmarks/turns.py
+	$(BIN)/python benchmarks/ranking.py
 
 bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/deals.py --output docs/deals-latest.md
@@ -72,6 +75,7 @@ bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/intent.py --llm embedded --output docs/intent.md
 	$(BIN)/python benchmarks/turns.py --output docs/assistant.md
 	$(BIN)/python benchmarks/turns.py --llm embedded --output docs/assistant.md
+	$(BIN)/python benchmarks/ranking.py --output docs/ranking.md
 
 clean:  ## remove the venv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -42,6 +42,7 @@ from assistant.conversation.ranking import (
     sort_adjustment,
 )
 from assistant.errors import InputError
+from assistant.schedule import aware
 from assistant.store.models import (
     FeedbackRecord,
     ImpressionRecord,
@@ -74,6 +75,8 @@ POPULARITY_DAYS = 30
 training period, about as long)."""
 POPULARITY_REFRESH_S = 3600.0
 _POSITIVE = ("click", "claim", "add_to_cart", "purchase")
+UNKNOWN_AGE_DAYS = 365.0
+"""The age of a product with no known listing time (as in training, ``ranking.tasks``)."""
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,7 @@ class NeuralRanker:
         fresh = [
             max(0.0, (now - at).total_seconds() / 86400)
             if (at := self.listed_at.get(c.id))
-            else 0.0
+            else UNKNOWN_AGE_DAYS
             for c in candidates
         ]
         table = CandidateTable(
@@ -279,9 +282,25 @@ def _popularity(shop: Shop, now: datetime | None = None) -> dict[str, int]:
 
 
 def _listed_at(shop: Shop) -> dict[str, datetime]:
+    """Listing times, by the export's rule (:mod:`assistant.ranker_data`): a product's
+    ``created_at`` unless it is later than the product's first logged impression (a catalog
+    imported after back-filled logs); those, like products missing here, count as old."""
+    first = (
+        select(ImpressionRecord.item_id, func.min(ImpressionRecord.created_at).label("first"))
+        .group_by(ImpressionRecord.item_id)
+        .subquery()
+    )
     with shop.sessions() as session:
-        rows = session.execute(select(ProductRecord.id, ProductRecord.created_at)).all()
-    return {str(pid): at for pid, at in rows if at is not None}
+        rows = session.execute(
+            select(ProductRecord.id, ProductRecord.created_at, first.c.first).outerjoin(
+                first, first.c.item_id == ProductRecord.id
+            )
+        ).all()
+    return {
+        str(pid): at
+        for pid, at, seen in rows
+        if at is not None and (seen is None or aware(at, "created_at") <= aware(seen, "seen"))
+    }
 
 
 def load_serving_ranker(shop: Shop) -> Ranker:

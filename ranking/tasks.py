@@ -632,8 +632,12 @@ class _Builder:
         for a in range(0, len(requests), _SIM_CHUNK):
             b = min(a + _SIM_CHUNK, len(requests))
             query = self.req_query[requests[a:b]]
-            has_query = (query >= 0) & self.query_has_emb[np.maximum(query, 0)]
-            vec = np.where(has_query[:, None], self.query_emb[np.maximum(query, 0)], 0.0)
+            if len(self.query_has_emb):
+                has_query = (query >= 0) & self.query_has_emb[np.maximum(query, 0)]
+                vec = np.where(has_query[:, None], self.query_emb[np.maximum(query, 0)], 0.0)
+            else:  # no event has a query (e.g. organic baskets)
+                has_query = np.zeros(len(query), dtype=bool)
+                vec = np.zeros((len(query), self.item_emb.shape[1]), dtype=np.float32)
             hist_item = self.pos_event_item[event[a:b]] if len(self.pos_event_item) else None
             if hist_item is not None:
                 use = present[a:b] & self.item_has_emb[hist_item]

@@ -346,3 +346,22 @@ def test_events_of_unknown_items_and_empty_training_are_refused() -> None:
         build_task(_snapshot(late), progress=False)
     with pytest.raises(ValueError, match="negatives must be >= 0"):
         build_task(_snapshot(), negatives=-1, progress=False)
+
+
+def test_similarity_without_any_query_uses_the_history() -> None:
+    # Organic baskets (The Complete Journey): no event has a query, items have embeddings.
+    snap = _snapshot(queries=None)
+    snap = Snapshot.from_pydict(
+        items=snap.items.to_pydict(),
+        users=snap.users.to_pydict(),
+        events={**snap.events.to_pydict(), "query_id": pa.nulls(snap.events.num_rows, pa.string())},
+        valid_start=snap.valid_start,
+        test_start=snap.test_start,
+        source="test",
+    )
+    data = build_task(snap, negatives=3, progress=False)
+    sims = np.concatenate(
+        [s.batch.numeric[:, COL["similarity"]].numpy() for s in (data.train, data.valid)]
+    )
+    assert np.isfinite(sims).all()
+    assert (sims != 0).any()  # history means against item embeddings
