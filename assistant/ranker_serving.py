@@ -132,17 +132,22 @@ def rankers_dir(shop: Shop) -> Path:
     return Path(shop.settings.var_dir) / "rankers"
 
 
-def _info(path: Path) -> RankerInfo | None:
+def _info(path: Path, *, warn: bool = True) -> RankerInfo | None:
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
         return None
-    manifest = json.loads(manifest_path.read_text())
-    return RankerInfo(
-        version=path.name,
-        path=path,
-        metrics={k: float(v) for k, v in manifest.get("metrics", {}).items()},
-        created_at=str(manifest.get("created_at", "")),
-    )
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        return RankerInfo(
+            version=path.name,
+            path=path,
+            metrics={k: float(v) for k, v in manifest.get("metrics", {}).items()},
+            created_at=str(manifest.get("created_at", "")),
+        )
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        if warn:
+            logger.warning("ranker artifact %s has an unreadable manifest (%s): skipped", path, exc)
+        return None
 
 
 def list_rankers(shop: Shop) -> list[RankerInfo]:
@@ -159,10 +164,16 @@ def promoted_ranker(shop: Shop) -> RankerInfo | None:
     pointer = rankers_dir(shop) / PROMOTED_FILE
     if not pointer.is_file():
         return None
-    version = json.loads(pointer.read_text()).get("version")
-    info = _info(rankers_dir(shop) / str(version)) if version else None
+    try:
+        version = json.loads(pointer.read_text()).get("version")
+    except (OSError, ValueError, AttributeError) as exc:
+        logger.warning("%s is unreadable (%s): the heuristic serves", pointer, exc)
+        return None
+    info = _info(rankers_dir(shop) / str(version), warn=False) if version else None
     if info is None:
-        logger.warning("promoted ranker %r is missing on disk: the heuristic serves", version)
+        logger.warning(
+            "promoted ranker %r is missing or unreadable on disk: the heuristic serves", version
+        )
     return info
 
 
@@ -314,7 +325,9 @@ def load_serving_ranker(shop: Shop) -> Ranker:
 
     try:
         artifact = load_artifact(info.path)
-    except (OSError, ValueError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any broken artifact must not stop serving
+        # torch.load raises UnpicklingError on a corrupt file, load_state_dict RuntimeError on
+        # weights of another shape; whatever it is, the heuristic serves and the log says why.
         logger.warning(
             "promoted ranker %s cannot load (%s): the heuristic serves", info.version, exc
         )
@@ -477,6 +490,9 @@ def promote_ranker(
     if _info(candidate_dir) is None:
         known = ", ".join(i.version for i in list_rankers(shop)) or "none yet"
         raise InputError(f"unknown ranker {version!r} (trained: {known})")
+    serving = promoted_ranker(shop)
+    if serving is not None and serving.version == version:
+        raise InputError(f"ranker {version} already serves")
     snap = snapshot if snapshot is not None else export_snapshot(shop, progress=progress)
     candidate = load_artifact(candidate_dir)
     # Only the test split is compared: keep the training rows the task builds minimal.
@@ -486,9 +502,6 @@ def promote_ranker(
     if len(test) == 0:
         raise InputError("the logs' test period holds no positive events: nothing to compare on")
     cand_scores = candidate.model.score(test.batch, "click").astype(np.float64)
-    serving = promoted_ranker(shop)
-    if serving is not None and serving.version == version:
-        raise InputError(f"ranker {version} already serves")
     if serving is None:
         serving_version = HeuristicRanker.version
         serve_scores = heuristic_split_scores(test)
