@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# obp pins Python < 3.11 and old numpy: its data (the Open Bandit Dataset sample) is all we use.
 	$(BIN)/pip install --quiet --no-deps --ignore-requires-python obp==0.5.7
+	# Debian's Chromium (and a CJK font) for the browser tests: playwright never downloads one.
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei)
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install shopassist with its dev tools

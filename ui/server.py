@@ -1,4 +1,5 @@
-"""The one ASGI app of ``shopassist serve``: the JSON API, its OpenAPI docs and the widget.
+"""The one ASGI app of ``shopassist serve``: the JSON API, its OpenAPI docs, the widget and the
+Gradio app at ``/ui`` (``/`` redirects there).
 
 :func:`create_app` wires the routes in :mod:`ui.api` to a :class:`~assistant.app.Shop`. Nothing
 connects or loads at import or in ``create_app``: the app's lifespan builds the shop (unless one
@@ -35,6 +36,7 @@ from ui.api._errors import install_error_handlers
 from ui.api._metrics import Metrics
 from ui.api._middleware import BodyLimit, RequestLog
 from ui.api._runtime import AssistantFactory, Runtime
+from ui.gradio_app import mount_ui
 
 if TYPE_CHECKING:
     from assistant.app import Shop
@@ -152,6 +154,7 @@ def create_app(
     install_error_handlers(app)
     for module in (chat, completions, records, ops):
         app.include_router(module.router)
+    mount_ui(app, lambda: app.state.runtime, dev=dev_mode)
     app.add_middleware(BodyLimit, limit=BODY_LIMIT, metrics=metrics)
     app.add_middleware(RequestLog, metrics=metrics)
     app.add_middleware(
