@@ -64,12 +64,12 @@ def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
         "serve",
         help="serve the shopper UI (/ui), the JSON API, its docs (/docs) and the widget",
         description="Serve shopassist over HTTP: the Gradio shopper chat at /ui (/ redirects "
-        "there), /v1/chat, /v1/chat/stream, /v1/claims, /v1/feedback, /v1/sessions/ID, /v1/chat/completions (OpenAI-compatible), /healthz, "
-        "/readyz, /metrics, /widget.js and the OpenAPI docs at /docs. The catalog, index and "
-        "embedder load in the background: /readyz is 503 until they are in. Identity: "
-        "Bearer JWTs signed with SHOPASSIST_JWT_SECRET; in dev (SHOPASSIST_ENV=dev) requests "
-        "without a token are accepted. Needs `shopassist data demo` (or a catalog import) and "
-        "`shopassist index`.",
+        "there), /v1/chat, /v1/chat/stream, /v1/claims, /v1/feedback, /v1/sessions/ID, "
+        "/v1/chat/completions (OpenAI-compatible), /healthz, /readyz, /metrics, /widget.js and "
+        "the OpenAPI docs at /docs. The catalog, index and embedder load in the background: "
+        "/readyz is 503 until they are in. Identity: Bearer JWTs signed with "
+        "SHOPASSIST_JWT_SECRET; in dev (SHOPASSIST_ENV=dev) requests without a token are "
+        "accepted. Needs `shopassist data demo` (or a catalog import) and `shopassist index`.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=7860, help="port (default 7860)")
