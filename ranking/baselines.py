@@ -95,6 +95,13 @@ TUNE_K = 10
 NUM_THREADS = 2
 
 
+def _one_hot(ids: torch.Tensor, width: int) -> torch.Tensor:
+    """float32 one-hot rows (``nn.functional.one_hot`` builds int64 first: 2x the memory)."""
+    out = torch.zeros(len(ids), width)
+    out[torch.arange(len(ids)), ids] = 1.0
+    return out
+
+
 class LogisticRanker:
     """Logistic regression over ``[h_t; x]`` (see the module doc), fitted with L-BFGS.
 
@@ -117,8 +124,8 @@ class LogisticRanker:
         if self.mean is None or self.std is None:
             self.mean, self.std = dense.mean(dim=0), dense.std(dim=0).clamp_min(1e-6)
         dense = (dense - self.mean) / self.std
-        cat = nn.functional.one_hot(batch.category, self.n_categories).float()
-        brand = nn.functional.one_hot(batch.brand, self.n_brands).float()
+        cat = _one_hot(batch.category, self.n_categories)
+        brand = _one_hot(batch.brand, self.n_brands)
         mask = batch.hist_mask.float()
         hist = nn.functional.one_hot(batch.hist_category, self.n_categories).float()
         hist = (hist * mask.unsqueeze(-1)).sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp_min(1)
@@ -149,15 +156,19 @@ class LogisticRanker:
         self.linear = linear
         return self
 
-    def score(self, batch: Batch) -> NDArray[np.float32]:
-        """Probabilities, shape ``(n,)``."""
+    def score(self, batch: Batch, chunk: int = 20_000) -> NDArray[np.float32]:
+        """Probabilities, shape ``(n,)``; scored ``chunk`` rows at a time, since the one-hot
+        blocks make each row as wide as the category and brand vocabularies."""
         if self.linear is None:
             raise RuntimeError("LogisticRanker.score before fit")
+        linear = self.linear
+        parts = []
         with torch.inference_mode():
-            out: NDArray[np.float32] = torch.sigmoid(
-                self.linear(self._features(batch)).squeeze(1)
-            ).numpy()
-        return out
+            for start in range(0, len(batch), chunk):
+                rows = torch.arange(start, min(start + chunk, len(batch)))
+                logits = linear(self._features(batch.take(rows))).squeeze(1)
+                parts.append(torch.sigmoid(logits).numpy())
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 class Baseline(Protocol):
