@@ -393,7 +393,8 @@ def train_ranker_from_logs(
         InputError: The logs hold too few positive events to train and evaluate.
     """
     from assistant.ranker_data import export_snapshot
-    from ranking import TrainConfig, build_task, evaluate, save_artifact, train_ranker
+    from ranking import TrainConfig, build_task, evaluate, save_artifact
+    from ranking.train import train_task
 
     snap = snapshot if snapshot is not None else export_snapshot(shop, progress=progress)
     data = build_task(
@@ -411,15 +412,7 @@ def train_ranker_from_logs(
             "build the demo world (`shopassist data demo`) or collect more feedback"
         )
     started = time.perf_counter()
-    result = train_ranker(
-        data.train.batch,
-        data.train.labels,
-        data.valid.batch,
-        data.valid.labels,
-        data.vocab,
-        TrainConfig(seed=seed, max_epochs=max_epochs, progress=progress),
-        valid_groups=data.valid.groups,
-    )
+    result = train_task(data, TrainConfig(seed=seed, max_epochs=max_epochs, progress=progress))
     seconds = time.perf_counter() - started
     test = evaluate(result.model, data.test.batch, data.test.labels, groups=data.test.groups)
     now = datetime.now(UTC)

@@ -52,13 +52,12 @@ from ranking import (  # noqa: E402
     UserContext,
     build_batch,
     build_task,
-    train_ranker,
 )
 from ranking.baselines import BASELINES, tune  # noqa: E402
 from ranking.metrics import auc, hit_rate_at_k, logloss, ndcg_at_k, ndcg_per_group  # noqa: E402
 from ranking.snapshot import Snapshot  # noqa: E402
 from ranking.tasks import RankingData, Split  # noqa: E402
-from ranking.train import score_logits  # noqa: E402
+from ranking.train import score_logits, train_task  # noqa: E402
 
 NOW = datetime(2030, 6, 15, 12, tzinfo=UTC)
 RANKER = "din-dcn (ours)"
@@ -238,15 +237,7 @@ def run_ranker(
             **extra,
         )
         started = time.perf_counter()
-        result = train_ranker(
-            data.train.batch,
-            data.train.labels,
-            data.valid.batch,
-            data.valid.labels,
-            data.vocab,
-            config,
-            valid_groups=data.valid.groups,
-        )
+        result = train_task(data, config)
         seconds = time.perf_counter() - started
         speeds.append(len(data.train) * result.epochs / seconds)
         valid = _click_probs(result.model, data.valid)

@@ -42,7 +42,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -55,6 +55,9 @@ from ranking.features import Batch, Vocabularies
 from ranking.metrics import auc, hit_rate_at_k, logloss, ndcg_at_k
 from ranking.model import HEADS, DINConfig, DINRanker
 
+if TYPE_CHECKING:
+    from ranking.tasks import RankingData
+
 __all__ = [
     "TrainConfig",
     "TrainResult",
@@ -64,6 +67,7 @@ __all__ = [
     "resolve_device",
     "score_logits",
     "train_ranker",
+    "train_task",
 ]
 
 logger = logging.getLogger(__name__)
@@ -389,6 +393,26 @@ _SNAPSHOT_FIELDS = (
 _SUMMARY_METRICS = ("click_auc", "click_logloss", "click_ndcg@10", "click_hr@10", "conversion_auc")
 
 
+def train_task(
+    data: RankingData,
+    config: TrainConfig | None = None,
+    *,
+    device: str | torch.device | None = None,
+) -> TrainResult:
+    """:func:`train_ranker` on a task's train and valid splits (early stopping and calibration
+    on valid, its groups for the validation metrics)."""
+    return train_ranker(
+        data.train.batch,
+        data.train.labels,
+        data.valid.batch,
+        data.valid.labels,
+        data.vocab,
+        config,
+        device=device,
+        valid_groups=data.valid.groups,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ranking.train",
@@ -492,16 +516,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed, max_epochs=args.epochs, batch_size=args.batch_size, progress=progress
     )
     started = time.perf_counter()
-    result = train_ranker(
-        data.train.batch,
-        data.train.labels,
-        data.valid.batch,
-        data.valid.labels,
-        data.vocab,
-        config,
-        device=device,
-        valid_groups=data.valid.groups,
-    )
+    result = train_task(data, config, device=device)
     seconds = time.perf_counter() - started
     summary: dict[str, Any] = {"rank": rank}
     if rank == 0:
