@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -24,6 +24,11 @@ from assistant.conversation import Assistant
 from tests.assistant.conversation.conftest import NOW, served_shop, served_var
 from ui.api import mint_token
 from ui.server import create_app
+
+from ._browser import launch_browser, open_page
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 __all__ = ["NOW", "served_var"]
 
@@ -131,3 +136,15 @@ def live_url(shop: Shop, assistant: Assistant, clock: Clock) -> Iterator[str]:
     yield url
     server.should_exit = True
     thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, launched once (skips without it, fails in CI)."""
+    yield from launch_browser()
+
+
+@pytest.fixture
+def page(browser: Browser, live_url: str) -> Iterator[Page]:
+    """A page on the live server; requests anywhere else (product images) are refused."""
+    yield from open_page(browser, live_url)

@@ -2,91 +2,30 @@
 a real uvicorn serving ``create_app`` on a free loopback port. Chat, see cards, claim a coupon and
 see its code, then find the claim and the feedback in SQL. Screenshots go to docs/screenshots/.
 
-Chromium is Debian's ``/usr/bin/chromium`` (the Makefile installs it); playwright never downloads
-a browser here. Without it the tests skip, except in CI (``CI`` set), where they fail.
+The browser and page fixtures are in ``tests/ui/conftest.py`` (see ``tests/ui/_browser.py``).
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Collection, Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-import pytest
 from sqlalchemy import select
 
 from assistant.app import Shop
 from assistant.store import ClaimRecord, FeedbackRecord, ImpressionRecord
 
+from ._browser import BROWSER_MARKS, SCREENSHOTS, TIMEOUT_MS
 from .test_api import RUNNING
 from .test_api_records import COUPONS
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
-pytestmark = [
-    pytest.mark.integration,
-    # Gradio's queue estimates wait times with pandas options that pandas 3 deprecates; the
-    # server's own code is not involved (gradio 6.31, pandas 3).
-    pytest.mark.filterwarnings(
-        "ignore:'future.no_silent_downcasting' is deprecated:DeprecationWarning"
-    ),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated:DeprecationWarning"),
-]
+pytestmark = BROWSER_MARKS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-TIMEOUT_MS = 30_000
 USER = "browser-shopper"
-
-
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: the browser tests must run)", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, launched once for the module."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: `apt-get install chromium` (make install does)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is missing: pip install -e '.[dev]'")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, live_url: str) -> Iterator[Page]:
-    """A page on the live server; requests anywhere else (product images) are refused."""
-    context = browser.new_context(viewport={"width": 1360, "height": 1000}, locale="en-US")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.route(
-        "**/*",
-        lambda route: (
-            route.continue_() if route.request.url.startswith(live_url) else route.abort()
-        ),
-    )
-    opened = context.new_page()
-    yield opened
-    context.close()
 
 
 def _send(page: Page, text: str) -> None:

@@ -60,7 +60,7 @@ def _button_handler(
 
 
 def build_ui(runtime: Callable[[], Runtime], *, dev: bool) -> gr.Blocks:
-    """The Gradio Blocks of ``/ui`` (the Shopper tab).
+    """The Gradio Blocks of ``/ui``: one tab per kind of user.
 
     Args:
         runtime: Returns the server's runtime (looked up per call: it exists once started).
@@ -68,107 +68,114 @@ def build_ui(runtime: Callable[[], Runtime], *, dev: bool) -> gr.Blocks:
     """
     import gradio as gr
 
-    tab = ShopperTab(runtime, dev=dev)
-    lang: Lang = "en"
     blocks = gr.Blocks(title="shopassist", analytics_enabled=False)
     with blocks:
-        state = gr.State(ShopperTab.new_state())
-        with gr.Tab(t("tab", lang), id="shopper"):
-            with gr.Row():
-                user = gr.Textbox(
-                    DEFAULT_USER,
-                    label=t("user", lang),
-                    max_length=MAX_USER_CHARS,
-                    scale=2,
-                    elem_id="sa-user",
-                )
-                language = gr.Radio(
-                    list(LANGUAGES),
-                    value="English",
-                    label=t("language", lang),
-                    scale=1,
-                    elem_id="sa-language",
-                )
-            hint = gr.Markdown(t("hint", lang) if dev else t("dev_only", lang), elem_id="sa-hint")
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=5):
-                    chat = gr.Chatbot(
-                        label=t("chat", lang),
-                        height=460,
-                        latex_delimiters=[],
-                        feedback_options=None,
-                        elem_id="sa-chat",
-                    )
-                    with gr.Row():
-                        message = gr.Textbox(
-                            label=t("message", lang),
-                            placeholder=t("placeholder", lang),
-                            max_length=2000,
-                            scale=5,
-                            elem_id="sa-message",
-                            interactive=dev,
-                        )
-                        send = gr.Button(
-                            t("send", lang),
-                            variant="primary",
-                            scale=1,
-                            elem_id="sa-send",
-                            interactive=dev,
-                        )
-                with gr.Column(scale=6):
-                    slots: list[Any] = []
-                    buttons: list[tuple[int, Action, Any]] = []
-                    for i in range(SLOTS):
-                        with gr.Column(visible=False, elem_id=f"sa-slot-{i}") as column:
-                            card = gr.HTML("", elem_id=f"sa-card-{i}", css_template=CSS)
-                            with gr.Row():
-                                claim = gr.Button(
-                                    t("claim", lang),
-                                    size="sm",
-                                    variant="primary",
-                                    elem_id=f"sa-claim-{i}",
-                                )
-                                cart = gr.Button(t("cart", lang), size="sm", elem_id=f"sa-cart-{i}")
-                                dismiss = gr.Button(
-                                    t("dismiss", lang),
-                                    size="sm",
-                                    variant="secondary",
-                                    elem_id=f"sa-dismiss-{i}",
-                                )
-                        slots += [column, card, claim, cart, dismiss]
-                        buttons += [(i, "claim", claim), (i, "add_to_cart", cart)]
-                        buttons.append((i, "dismiss", dismiss))
-            with gr.Accordion(t("coupons", lang), open=True, elem_id="sa-coupons-box") as box:
-                coupons = gr.HTML("", elem_id="sa-coupons", css_template=CSS)
-                refresh = gr.Button(t("refresh", lang), size="sm", elem_id="sa-refresh")
-
-        turn_inputs = [message, user, language, state]
-        turn_outputs = [chat, message, state, *slots]
-        for trigger in (message.submit, send.click):
-            trigger(
-                tab.respond,
-                turn_inputs,
-                turn_outputs,
-                concurrency_limit=None,
-                show_progress="hidden",
-            )
-        for slot, action, button in buttons:
-            button.click(
-                _button_handler(tab, slot, action),
-                [user, language, state],
-                [state, coupons, *slots],
-                concurrency_limit=None,
-                show_progress="hidden",
-            )
-        for trigger in (refresh.click, blocks.load, user.blur):
-            trigger(tab.coupons_view, [user, language], [coupons], concurrency_limit=None)
-        language.change(
-            tab.relabel,
-            [language, state],
-            [user, language, hint, chat, message, send, box, refresh, *slots],
-            show_progress="hidden",
-        ).then(tab.coupons_view, [user, language], [coupons])
+        _shopper_tab(blocks, runtime, dev=dev)
     return blocks
+
+
+def _shopper_tab(blocks: gr.Blocks, runtime: Callable[[], Runtime], *, dev: bool) -> None:
+    """The Shopper tab and its events (called inside ``blocks``)."""
+    import gradio as gr
+
+    tab = ShopperTab(runtime, dev=dev)
+    lang: Lang = "en"
+    state = gr.State(ShopperTab.new_state())
+    with gr.Tab(t("tab", lang), id="shopper"):
+        with gr.Row():
+            user = gr.Textbox(
+                DEFAULT_USER,
+                label=t("user", lang),
+                max_length=MAX_USER_CHARS,
+                scale=2,
+                elem_id="sa-user",
+            )
+            language = gr.Radio(
+                list(LANGUAGES),
+                value="English",
+                label=t("language", lang),
+                scale=1,
+                elem_id="sa-language",
+            )
+        hint = gr.Markdown(t("hint", lang) if dev else t("dev_only", lang), elem_id="sa-hint")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5):
+                chat = gr.Chatbot(
+                    label=t("chat", lang),
+                    height=460,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    elem_id="sa-chat",
+                )
+                with gr.Row():
+                    message = gr.Textbox(
+                        label=t("message", lang),
+                        placeholder=t("placeholder", lang),
+                        max_length=2000,
+                        scale=5,
+                        elem_id="sa-message",
+                        interactive=dev,
+                    )
+                    send = gr.Button(
+                        t("send", lang),
+                        variant="primary",
+                        scale=1,
+                        elem_id="sa-send",
+                        interactive=dev,
+                    )
+            with gr.Column(scale=6):
+                slots: list[Any] = []
+                buttons: list[tuple[int, Action, Any]] = []
+                for i in range(SLOTS):
+                    with gr.Column(visible=False, elem_id=f"sa-slot-{i}") as column:
+                        card = gr.HTML("", elem_id=f"sa-card-{i}", css_template=CSS)
+                        with gr.Row():
+                            claim = gr.Button(
+                                t("claim", lang),
+                                size="sm",
+                                variant="primary",
+                                elem_id=f"sa-claim-{i}",
+                            )
+                            cart = gr.Button(t("cart", lang), size="sm", elem_id=f"sa-cart-{i}")
+                            dismiss = gr.Button(
+                                t("dismiss", lang),
+                                size="sm",
+                                variant="secondary",
+                                elem_id=f"sa-dismiss-{i}",
+                            )
+                    slots += [column, card, claim, cart, dismiss]
+                    buttons += [(i, "claim", claim), (i, "add_to_cart", cart)]
+                    buttons.append((i, "dismiss", dismiss))
+        with gr.Accordion(t("coupons", lang), open=True, elem_id="sa-coupons-box") as box:
+            coupons = gr.HTML("", elem_id="sa-coupons", css_template=CSS)
+            refresh = gr.Button(t("refresh", lang), size="sm", elem_id="sa-refresh")
+
+    turn_inputs = [message, user, language, state]
+    turn_outputs = [chat, message, state, *slots]
+    for trigger in (message.submit, send.click):
+        trigger(
+            tab.respond,
+            turn_inputs,
+            turn_outputs,
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
+    for slot, action, button in buttons:
+        button.click(
+            _button_handler(tab, slot, action),
+            [user, language, state],
+            [state, coupons, *slots],
+            concurrency_limit=None,
+            show_progress="hidden",
+        )
+    for trigger in (refresh.click, blocks.load, user.blur):
+        trigger(tab.coupons_view, [user, language], [coupons], concurrency_limit=None)
+    language.change(
+        tab.relabel,
+        [language, state],
+        [user, language, hint, chat, message, send, box, refresh, *slots],
+        show_progress="hidden",
+    ).then(tab.coupons_view, [user, language], [coupons])
 
 
 def mount_ui(app: FastAPI, runtime: Callable[[], Runtime], *, dev: bool) -> None:
