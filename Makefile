@@ -27,13 +27,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install shopassist with its dev tools
 
-run: $(STAMP)  ## migrate, build the demo world, its index and a promoted ranker (idempotent), then chat in both languages
+run: $(STAMP)  ## set up the demo world, its index and a promoted ranker (idempotent), chat in both languages, then serve UI, API and widget on 127.0.0.1:7860
 	$(BIN)/shopassist db upgrade
 	$(BIN)/shopassist data demo
 	$(BIN)/shopassist index
 	$(BIN)/shopassist train ranker --promote --if-missing
 	$(BIN)/shopassist chat --user demo-shopper "running shoes under \$$80, no Nike"
 	$(BIN)/shopassist chat --user demo-shopper "有没有打折的羽绒服"
+	@echo
+	@echo "shopassist is starting on http://127.0.0.1:7860 (Ctrl-C stops it):"
+	@echo "  shopper chat  http://127.0.0.1:7860/ui"
+	@echo "  API docs      http://127.0.0.1:7860/docs"
+	@echo "  widget        http://127.0.0.1:7860/widget.js; for the sample shop page with it, run in"
+	@echo "                another terminal: $(BIN)/python examples/widget_host/app.py --port 8000"
+	@echo "                and open http://127.0.0.1:8000/ (examples/widget_host/README.md)"
+	$(BIN)/shopassist serve --host 127.0.0.1 --port 7860
 
 check: $(STAMP)  ## ruff, mypy and the import-boundary contracts
 	$(BIN)/ruff format --check .
@@ -55,6 +63,7 @@ test: check  ## checks, then every test not marked slow, then each benchmark's -
 	$(BIN)/python benchmarks/intent.py --quick
 	$(BIN)/python benchmarks/turns.py --quick
 	$(BIN)/python benchmarks/ranking.py --quick
+	$(BIN)/python benchmarks/policy.py --quick
 
 test-full: check  ## checks, every test including slow ones, and the full benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -66,6 +75,7 @@ test-full: check  ## checks, every test including slow ones, and the full benchm
 	$(BIN)/python benchmarks/intent.py
 	$(BIN)/python benchmarks/turns.py
 	$(BIN)/python benchmarks/ranking.py
+	$(BIN)/python benchmarks/policy.py
 
 bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/deals.py --output docs/deals-latest.md
@@ -78,6 +88,7 @@ bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/turns.py --output docs/assistant.md
 	$(BIN)/python benchmarks/turns.py --llm embedded --output docs/assistant.md
 	$(BIN)/python benchmarks/ranking.py --output docs/ranking.md
+	$(BIN)/python benchmarks/policy.py --output docs/policy-latest.md
 
 clean:  ## remove the venv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

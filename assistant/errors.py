@@ -12,6 +12,7 @@ exits 2 for :class:`InputError` subclasses (bad input the user can fix) and 1 ot
     │   ├── UnknownEntityError     an id that does not exist (product, activity, user, session)
     │   └── CartError              a cart that cannot be priced (unknown product, bad quantity)
     ├── ClaimRefused               a coupon claim the engine refuses (carries the reason code)
+    ├── PromotionRefused           the rollout gate refuses a candidate policy (not good enough)
     ├── StoreError                 the SQL store is unreachable or not migrated
     ├── RetrievalError             the vector index is missing or broken
     └── LLMError                   the LLM failed
@@ -31,6 +32,7 @@ __all__ = [
     "InputError",
     "LLMError",
     "LLMTimeout",
+    "PromotionRefused",
     "RetrievalError",
     "RowError",
     "ShopAssistError",
@@ -116,6 +118,19 @@ class ClaimRefused(ShopAssistError):
 
     def __init__(self, reason: str, message: str) -> None:
         self.reason = reason
+        super().__init__(message)
+
+
+class PromotionRefused(ShopAssistError):
+    """The rollout gate refused to serve a candidate: its interval does not beat the serving one.
+
+    ``report`` holds the evaluation (estimates, the gate's interval) for the caller to show.
+    """
+
+    code = "promotion_refused"
+
+    def __init__(self, message: str, report: dict[str, object]) -> None:
+        self.report = report
         super().__init__(message)
 
 

@@ -4,7 +4,8 @@ Artifacts live under ``<var>/rankers/<version>/`` (:mod:`ranking.artifact`); the
 is named by ``<var>/rankers/promoted.json``, written only by :func:`promote_ranker`, which runs
 the gate: on the held-out test split of the current logs, the candidate's NDCG@10 must beat the
 serving ranker's (the promoted artifact, or the documented heuristic when none is promoted) with
-the 95% paired-bootstrap interval of the difference above zero.
+the 95% paired-bootstrap interval of the difference above zero (:func:`policy.gate.paired_gate`,
+the gate the slate policy's promote uses too).
 
 :class:`NeuralRanker` adapts an artifact to the turn pipeline's :class:`Ranker` seam: it builds
 the ranking features from the candidates and the shopper's profile, scores calibrated click
@@ -48,6 +49,7 @@ from assistant.store.models import (
     ImpressionRecord,
     ProductRecord,
 )
+from policy.gate import paired_gate
 
 if TYPE_CHECKING:
     from assistant.app import Shop
@@ -452,14 +454,6 @@ def train_ranker_from_logs(
 # --- the gate --------------------------------------------------------------------------------
 
 
-def _bootstrap_diff(diff: NDArray[np.float64], resamples: int, seed: int) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(diff), size=(resamples, len(diff)))
-    means = diff[idx].mean(axis=1)
-    low, high = np.quantile(means, [0.025, 0.975])
-    return float(low), float(high)
-
-
 def promote_ranker(
     shop: Shop,
     version: str,
@@ -506,8 +500,8 @@ def promote_ranker(
     labels = test.labels[:, 0]
     ours = ndcg_per_group(labels, cand_scores, test.groups, 10)
     theirs = ndcg_per_group(labels, serve_scores, test.groups, 10)
-    low, high = _bootstrap_diff(ours - theirs, resamples, seed)
-    promoted = low > 0
+    gate = paired_gate(ours, theirs, n_bootstrap=resamples, seed=seed)
+    low, high, promoted = gate.low, gate.high, gate.promote
     if promoted:
         reason = (
             f"NDCG@10 {ours.mean():.4f} vs {theirs.mean():.4f}: the difference's 95% interval "

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ui.policy_cli import add_policy_command
 from ui.serve import add_serve_command
 
 __all__ = ["build_parser", "main"]
@@ -478,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     ranker_promote.add_argument("--quiet", action="store_true", help="no progress bars")
     ranker_promote.set_defaults(handler=_cmd_ranker_promote)
 
+    add_policy_command(sub)
     add_serve_command(sub)
 
     llm = sub.add_parser("llm", help="the shared embedded LLM server")

@@ -32,6 +32,7 @@ from assistant import store
 from assistant.catalog_pricer import PricingContext
 from assistant.claims import claim_coupon
 from assistant.conversation import _coupons, _recommend
+from assistant.conversation._constraints import TurnConstraints
 from assistant.conversation._recommend import Pricer
 from assistant.conversation.actions import COUPON_TYPES, ActionPolicy, RulesActionPolicy
 from assistant.conversation.facts import ActionKind, IneligibleFact, ItemFact, ReplyFacts
@@ -51,11 +52,10 @@ from assistant.deals import DealContext, claim_check
 from assistant.domain import Activity, CartLine, Group, Product, Shopper
 from assistant.errors import CartError, ClaimRefused, LLMError, UnknownEntityError
 from assistant.llm import ChatModel, make_chat_model
+from assistant.policy_serving import DEFAULT_POLICY, PolicyServer, features_for, logged_version
 from assistant.schedule import aware
 from assistant.store.models import (
     ActivityRecord,
-    CartItemRecord,
-    CartRecord,
     DecisionRecord,
     FeedbackRecord,
     ImpressionRecord,
@@ -66,7 +66,7 @@ from assistant.store.models import (
 from assistant.understanding import Extraction, Vocabulary, clean_message, extract
 from assistant.understanding.intent import ShopperIntent
 from assistant.understanding.llm import INTENT_SCHEMA, intent_messages, merge_llm, needs_llm
-from policy import EpsilonGreedy, Policy
+from policy import ContextualPolicy, Policy
 from retrieval import SearchIndex
 from retrieval.search import QueryEmbedder
 
@@ -194,7 +194,11 @@ class Assistant:
         embedder: Embeds the query text.
         vocabulary: Category and brand words for the rules extractor.
         ranker: Scores candidates (default: :class:`HeuristicRanker`).
-        policy: Chooses the slate (default: epsilon-greedy, epsilon 0.1, over the top 100).
+        policy: Chooses every slate (fixed; default: what ``policies`` serves).
+        policies: Hands out the serving policy, reloaded from SQL by version (default: none,
+            so the built-in epsilon-greedy, epsilon 0.1, over the top 100).
+        constraints: The choose step's business rules (default: 5% no-promotion holdout,
+            3 impressions per activity a day, live deals only; see ``_constraints``).
         actions: Chooses the dialogue action (default: :class:`RulesActionPolicy`).
         chat: The LLM (``None``: rules mode). It fills the slots the rules leave open and
             phrases recommendation replies; when it fails, that turn runs on rules and
@@ -215,6 +219,8 @@ class Assistant:
         vocabulary: Vocabulary,
         ranker: Ranker | None = None,
         policy: Policy | None = None,
+        policies: PolicyServer | None = None,
+        constraints: TurnConstraints | None = None,
         pricer: Pricer | None = None,
         actions: ActionPolicy | None = None,
         chat: ChatModel | None = None,
@@ -227,13 +233,28 @@ class Assistant:
         self.embedder = embedder
         self.vocabulary = vocabulary
         self.ranker: Ranker = ranker or HeuristicRanker()
-        self.policy: Policy = policy or EpsilonGreedy(epsilon=0.1, top=POLICY_TOP)
+        self._policy = policy
+        self.policies = policies
+        self.constraints = constraints or TurnConstraints()
         self.pricer = pricer
         self.actions: ActionPolicy = actions or RulesActionPolicy()
         self.chat = chat
         self.llm_timeout_s = llm_timeout_s
         self.llm_status = "off" if chat is None else "ok"
         self.rng = np.random.default_rng(seed)
+
+    @property
+    def policy(self) -> Policy:
+        """The policy that chooses the next slate (fixed, or the one serving now)."""
+        if self._policy is not None:
+            return self._policy
+        if self.policies is not None:
+            return self.policies.current()
+        return DEFAULT_POLICY
+
+    @policy.setter
+    def policy(self, value: Policy) -> None:
+        self._policy = value
 
     @classmethod
     def from_shop(
@@ -247,6 +268,7 @@ class Assistant:
             RetrievalError: The index is missing or was built with another embedder (run
                 ``shopassist index``).
         """
+        from assistant.policy_serving import PolicyServer
         from assistant.ranker_serving import load_serving_ranker
         from assistant.serving import load_serving_parts
 
@@ -269,6 +291,7 @@ class Assistant:
             embedder=parts.embedder,
             vocabulary=parts.vocabulary,
             ranker=ranker,
+            policies=PolicyServer(shop),
             chat=chat,
             seed=seed,
         )
@@ -354,7 +377,7 @@ class Assistant:
             )
         versions = {
             "ranker": self.ranker.version,
-            "policy": self.policy.version,
+            "policy": logged_version(self.policy),
             "actions": self.actions.version,
             "llm": self.chat.model if self.chat is not None else "rules",
         }
@@ -498,15 +521,13 @@ class Assistant:
         record: SessionRecord | None,
         snapshot: CatalogSnapshot,
     ) -> list[CartLine]:
-        if cart is None and record is not None:
-            cart = [
-                (item.product_id, item.quantity)
-                for item in session.scalars(
-                    select(CartItemRecord)
-                    .join(CartRecord, CartRecord.id == CartItemRecord.cart_id)
-                    .where(CartRecord.session_id == record.id)
-                )
-            ]
+        if cart is None:
+            # No cart from the host site: the session's add-to-cart events make it. A product
+            # since taken out of the catalog just drops out (the shopper cannot fix that).
+            if record is None:
+                return []
+            saved = store.session_cart(session, record.id)[:_MAX_CART_LINES]
+            return [CartLine(p, q) for p, q in saved if p in snapshot.products]
         if not cart:
             return []
         if len(cart) > _MAX_CART_LINES:
@@ -603,7 +624,34 @@ class Assistant:
             )
             scores = np.asarray(self.ranker.score(candidates, rctx), dtype=np.float64)
         with timer("choose"):
-            slate = self.policy.select(scores, SLATE_SIZE, self.rng)
+            n_candidates = len(candidates)
+            constrained = self.constraints.apply(
+                self.shop.sessions,
+                read.shopper.id,
+                wants_deals=intent.wants_deals or coupons_only,
+                candidates=candidates,
+                scores=scores,
+                now=ctx.now,
+            )
+            candidates, scores = constrained.candidates, constrained.scores
+            if not candidates:
+                return _Outcome(ActionKind.RECOMMEND, {"no_results": True}, failed=True)
+            # The policy sees the top POLICY_TOP in score order (ties keep retrieval order),
+            # the very rows the decision logs, so the logs replay its choice exactly.
+            order = np.argsort(-scores, kind="stable")[:POLICY_TOP]
+            candidates = [candidates[i] for i in order]
+            scores = scores[order]
+            policy = self.policy
+            if isinstance(policy, ContextualPolicy):
+                slate = policy.select(
+                    scores,
+                    SLATE_SIZE,
+                    self.rng,
+                    features=features_for(candidates, scores),
+                    allow_short=True,
+                )
+            else:
+                slate = policy.select(scores, SLATE_SIZE, self.rng)
         with timer("price"):
             items = [
                 (
@@ -618,6 +666,7 @@ class Assistant:
             "scores": [round(float(s), 6) for s in scores[:POLICY_TOP]],
             "slate_propensity": slate.slate_propensity,
             "conditional": list(slate.conditional),
+            "policy_version": logged_version(policy),
             "filters": {
                 "categories": list(retrieved.filters.categories),
                 "max_price": intent.max_price,
@@ -625,7 +674,8 @@ class Assistant:
                 "brands_out": list(retrieved.filters.brands_out),
                 "activity_types": list(retrieved.filters.activity_types),
             },
-            "n_candidates": len(candidates),
+            "n_candidates": n_candidates,
+            "constraints": constrained.log,
         }
         action = ActionKind.OFFER_COUPON if coupons_only else ActionKind.RECOMMEND
         return _Outcome(action, items=items, decision=decision)
@@ -923,7 +973,9 @@ class Assistant:
                         chosen_ids=[r.item.id for r in recs],
                         positions=[r.position for r in recs],
                         ranker_version=self.ranker.version,
-                        policy_version=self.policy.version,
+                        policy_version=outcome.decision.get(
+                            "policy_version", logged_version(self.policy)
+                        ),
                         params_version="-",
                         activity_revisions=revisions,
                         context={
@@ -932,6 +984,12 @@ class Assistant:
                             "conditional": outcome.decision["conditional"],
                             "filters": outcome.decision["filters"],
                             "n_candidates": outcome.decision["n_candidates"],
+                            "reasons": [r.reason for r in recs],
+                            **(
+                                {"constraints": outcome.decision["constraints"]}
+                                if "constraints" in outcome.decision
+                                else {}
+                            ),
                         },
                     )
                 )

@@ -25,6 +25,13 @@ from assistant.store.activities import (
     remove_activities,
     upsert_activity,
 )
+from assistant.store.carts import (
+    MAX_CART_LINES,
+    MAX_LINE_QUANTITY,
+    add_to_session_cart,
+    session_cart,
+    session_cart_id,
+)
 from assistant.store.deal_state import budget_left, user_deal_state
 from assistant.store.engine import SQLITE_BEGIN_OPTION, make_engine, normalize_url, session_factory
 from assistant.store.feedback import FeedbackEvent, record_feedback
@@ -60,6 +67,8 @@ from assistant.store.users import UserData, get_or_create_user, upsert_users
 
 __all__ = [
     "DEFAULT_HORIZON",
+    "MAX_CART_LINES",
+    "MAX_LINE_QUANTITY",
     "SQLITE_BEGIN_OPTION",
     "ActivityRecord",
     "ActivityRevisionRecord",
@@ -84,6 +93,7 @@ __all__ = [
     "activity_content",
     "activity_from_domain",
     "activity_to_domain",
+    "add_to_session_cart",
     "budget_left",
     "check",
     "content_hash",
@@ -103,6 +113,8 @@ __all__ = [
     "remove_activities",
     "remove_products",
     "require_head",
+    "session_cart",
+    "session_cart_id",
     "session_factory",
     "upgrade",
     "upsert_activity",

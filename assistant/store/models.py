@@ -380,3 +380,38 @@ class FeedbackRecord(Base):
     value: Mapped[int | None] = mapped_column(BigInteger)
     quantity: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PolicySnapshotRecord(Base):
+    """A versioned, immutable snapshot of a serving policy's parameters.
+
+    One updater writes them (``shopassist policy update`` folds feedback into a new version);
+    serving workers reload by version. ``promoted_at`` marks snapshots that served: the one
+    with the latest ``promoted_at`` serves now.
+    """
+
+    __tablename__ = "policy_snapshots"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family: Mapped[str] = mapped_column(String(64))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    parent_version: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    folded_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    n_folded: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class PolicyEvaluationRecord(Base):
+    """One off-policy evaluation of a candidate against the serving policy, with its verdict."""
+
+    __tablename__ = "policy_evaluations"
+
+    id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    candidate_version: Mapped[str] = mapped_column(String(64), index=True)
+    serving_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    n_decisions: Mapped[int] = mapped_column(Integer)
+    reward: Mapped[str] = mapped_column(String(16))
+    report: Mapped[dict[str, Any]] = mapped_column(_JSON)
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

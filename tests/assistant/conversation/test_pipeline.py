@@ -106,7 +106,8 @@ def test_decision_and_impressions_are_logged_with_propensities(assistant: Assist
             select(ImpressionRecord).where(ImpressionRecord.decision_id == decision.id)
         ).all()
     assert decision.chosen_ids == [r.item.id for r in result.recommendations]
-    assert decision.policy_version == assistant.policy.version
+    assert decision.policy_version == result.versions["policy"]
+    assert decision.policy_version == f"epsilon_greedy:{assistant.policy.version}"
     assert set(decision.chosen_ids) <= set(decision.candidate_ids)
     assert [i.id for i in sorted(impressions, key=lambda i: i.position)] == [
         r.impression_id for r in result.recommendations

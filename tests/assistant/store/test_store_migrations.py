@@ -37,7 +37,7 @@ def _tables(url: str) -> set[str]:
 
 def test_alembic_check_finds_no_drift(db_url: str) -> None:
     check(db_url)
-    assert current(db_url) == head() == "0003"
+    assert current(db_url) == head() == "0004"
 
 
 def test_downgrade_to_base_then_upgrade_round_trips(blank_db_url: str) -> None:
@@ -63,7 +63,7 @@ def test_check_reports_drift(db_url: str) -> None:
 
 
 def test_require_head_refuses_an_unmigrated_store(blank_db_url: str) -> None:
-    with pytest.raises(StoreError, match="at migration none but this code needs 0003"):
+    with pytest.raises(StoreError, match="at migration none but this code needs 0004"):
         require_head(blank_db_url)
     upgrade(blank_db_url)
     require_head(blank_db_url)
