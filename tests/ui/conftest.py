@@ -138,9 +138,12 @@ def live_url(shop: Shop, assistant: Assistant, clock: Clock) -> Iterator[str]:
     thread.join(timeout=15)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium, launched once (skips without it, fails in CI)."""
+    """Debian's headless Chromium, launched per module (skips without it, fails in CI).
+
+    Not per session: playwright's sync API keeps an event loop running in the main thread while
+    it is open, and every later test that calls ``asyncio.run`` would fail."""
     yield from launch_browser()
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from anyio import to_thread
 from sqlalchemy import and_, select
 
+from assistant.agents import AgentUpdates, agent_updates
 from assistant.errors import ClaimRefused, ShopAssistError
 from assistant.store import (
     ActivityRevisionRecord,
@@ -26,12 +27,28 @@ from ui.api._turns import TurnRequest, prepare_stream, stream_turn
 from ui.gradio_app._cards import CouponRow, card_html, claimable_activity, coupons_html, esc, money
 from ui.gradio_app._text import MAX_USER_CHARS, SLOTS, Lang, lang_of, t
 
-__all__ = ["Action", "ActionOutcome", "ShopperTab", "State", "UiRefused"]
+if TYPE_CHECKING:
+    import gradio as gr
+
+__all__ = [
+    "AGENT_POLL_S",
+    "Action",
+    "ActionOutcome",
+    "ShopperTab",
+    "State",
+    "UiRefused",
+    "follow_agents",
+]
 
 Action = Literal["claim", "add_to_cart", "dismiss"]
 State = dict[str, Any]
 """Per browser tab: ``user``, ``session_id``, ``transcript`` (chat messages), ``recs`` (the
-``/v1/chat`` recommendations shown) and ``notes`` (impression id -> what the shopper did)."""
+``/v1/chat`` recommendations shown), ``notes`` (impression id -> what the shopper did),
+``handoff`` / ``agent_active`` (from the last turn, then from :meth:`ShopperTab.agent_poll`) and
+``agent_seen`` (ids of the agent messages already in the chat)."""
+
+AGENT_POLL_S = 2.0
+"""How often a Shopper tab looks for agent messages while its session is handed off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +208,16 @@ class ShopperTab:
     @staticmethod
     def new_state() -> State:
         """A browser tab's state before its first message."""
-        return {"user": None, "session_id": None, "transcript": [], "recs": [], "notes": {}}
+        return {
+            "user": None,
+            "session_id": None,
+            "transcript": [],
+            "recs": [],
+            "notes": {},
+            "handoff": False,
+            "agent_active": False,
+            "agent_seen": [],
+        }
 
     def slot_updates(self, state: State, lang: Lang) -> list[dict[str, Any]]:
         """Updates for every card slot: (column, card HTML, claim, cart, dismiss) x SLOTS."""
@@ -248,7 +274,15 @@ class ShopperTab:
             yield [[dict(m) for m in transcript], "", state, *[gr.skip()] * (5 * SLOTS)]
             return
         if state["user"] != user:  # another shopper: a new conversation
-            state.update(user=user, session_id=None, recs=[], notes={})
+            state.update(
+                user=user,
+                session_id=None,
+                recs=[],
+                notes={},
+                handoff=False,
+                agent_active=False,
+                agent_seen=[],
+            )
         reply = {"role": "assistant", "content": ""}
         transcript.append(reply)
         yield [[dict(m) for m in transcript], "", state, *[gr.skip()] * (5 * SLOTS)]
@@ -258,7 +292,13 @@ class ShopperTab:
                 yield [[dict(m) for m in transcript], gr.skip(), state, *[gr.skip()] * (5 * SLOTS)]
             elif kind == "result":
                 reply["content"] = data["reply"] or "…"
+                if data["agent_active"] and not data["reply"]:
+                    transcript.remove(reply)  # a person answers: see `agent_poll`
+                if data["session_id"] != state["session_id"]:
+                    state["agent_seen"] = []
                 state["session_id"] = data["session_id"]
+                state["handoff"] = bool(data["handoff"])
+                state["agent_active"] = bool(data["agent_active"])
                 state["recs"] = list(data["recommendations"])[:SLOTS]
                 state["notes"] = {}
             else:
@@ -331,3 +371,90 @@ class ShopperTab:
             gr.update(value=t("refresh", lang)),
             *self.slot_updates(state, lang),
         ]
+
+    # --- agent messages -----------------------------------------------------------------------
+
+    async def agent_poll(self, user_id: str, language: str, state: State | None) -> list[Any]:
+        """The Timer's tick: (chat, state) with the agent's new messages appended, or skips.
+
+        Only a session the last turn handed off (or an agent owns) is looked up in SQL; any
+        other tick costs nothing. When the agent hands back, a line says the assistant is back
+        and polling stops until the next handoff.
+        """
+        import gradio as gr
+
+        skip = [gr.skip(), gr.skip()]
+        if not state or not state.get("session_id") or not self.dev:
+            return skip
+        if not (state.get("handoff") or state.get("agent_active")):
+            return skip
+        user = (user_id or "").strip()
+        if user != state.get("user"):
+            return skip  # the box names another shopper now: their next message starts over
+        runtime = self.runtime
+        try:
+            updates: AgentUpdates = await to_thread.run_sync(
+                partial(agent_updates, runtime.shop, state["session_id"], user)
+            )
+        except ShopAssistError:
+            return skip
+        lang = lang_of(language)
+        seen: list[str] = state.setdefault("agent_seen", [])
+        transcript: list[dict[str, str]] = state["transcript"]
+        changed = False
+        for message in updates.messages:
+            if message.id in seen:
+                continue
+            seen.append(message.id)
+            label = t("agent_says", lang)
+            transcript.append({"role": "assistant", "content": f"**{label}:** {message.text}"})
+            changed = True
+        was_active = bool(state.get("agent_active"))
+        if was_active and not updates.agent_active:
+            transcript.append({"role": "assistant", "content": t("agent_back", lang)})
+            changed = True
+        if (state.get("handoff"), state.get("agent_active")) != (
+            updates.handoff,
+            updates.agent_active,
+        ):
+            state["handoff"], state["agent_active"] = updates.handoff, updates.agent_active
+            changed = True
+        if not changed:
+            return skip
+        return [[dict(m) for m in transcript], state]
+
+
+def follow_agents(blocks: gr.Blocks, runtime: Callable[[], Runtime], *, dev: bool) -> None:
+    """Make the Shopper tab show agent messages: a ``gr.Timer`` runs
+    :meth:`ShopperTab.agent_poll` every :data:`AGENT_POLL_S` seconds.
+
+    Call inside ``blocks`` once the Shopper tab is built; its chat, user box, language toggle
+    and state are found by their ``elem_id`` (``sa-chat``, ``sa-user``, ``sa-language``) and,
+    for the state, by its shape (:meth:`ShopperTab.new_state`).
+
+    Raises:
+        LookupError: The Shopper tab is not in ``blocks``.
+    """
+    import gradio as gr
+
+    by_id = {b.elem_id: b for b in blocks.blocks.values() if getattr(b, "elem_id", None)}
+    states = [
+        b
+        for b in blocks.blocks.values()
+        if isinstance(b, gr.State) and isinstance(b.value, dict) and "transcript" in b.value
+    ]
+    missing = [n for n in ("sa-chat", "sa-user", "sa-language") if n not in by_id]
+    if missing or len(states) != 1:
+        raise LookupError(
+            "build the Shopper tab before follow_agents(); missing: "
+            + ", ".join(missing or ["its state"])
+        )
+    tab = ShopperTab(runtime, dev=dev)
+    timer = gr.Timer(AGENT_POLL_S)
+    timer.tick(
+        tab.agent_poll,
+        [by_id["sa-user"], by_id["sa-language"], states[0]],
+        [by_id["sa-chat"], states[0]],
+        show_progress="hidden",
+        concurrency_limit=None,
+    )

@@ -69,6 +69,11 @@ TEXT: dict[str, dict[Lang, str]] = {
         "zh": "购物演示以输入框中的用户身份操作，仅在开发模式（SHOPASSIST_ENV=dev）可用；"
         "商店请嵌入 /widget.js 并使用签名令牌。",
     },
+    "agent_says": {"en": "Customer service", "zh": "人工客服"},
+    "agent_back": {
+        "en": "The customer-service agent has left; the shopping assistant answers again.",
+        "zh": "人工客服已离开，购物助手继续为你服务。",
+    },
     "no_user": {
         "en": f"Type a user id (1-{MAX_USER_CHARS} characters) first.",
         "zh": f"请先输入用户 ID（1-{MAX_USER_CHARS} 个字符）。",
