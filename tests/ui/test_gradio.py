@@ -272,3 +272,30 @@ def test_the_server_serves_the_ui_beside_the_api(
         assert "/ui" not in client.get("/openapi.json").json()["paths"]
         r = client.post("/v1/chat", json={"user_id": "gr-api", "message": RUNNING})
         assert r.status_code == 200 and len(r.json()["recommendations"]) == 3
+
+
+def test_the_insights_tab_shows_an_evaluation_with_its_intervals_and_verdict() -> None:
+    from datetime import UTC, datetime
+
+    from assistant.store.models import PolicyEvaluationRecord
+    from ui.gradio_app._insights import evaluation_markdown
+
+    record = PolicyEvaluationRecord(
+        id="e1",
+        candidate_version="linucb:<b>1",
+        serving_version="epsilon_greedy:1",
+        created_at=datetime(2026, 11, 28, 12, tzinfo=UTC),
+        n_decisions=20000,
+        reward="click",
+        report={
+            "logged": 0.1772,
+            "estimates": [{"name": "IPS", "value": 0.2427, "low": 0.2287, "high": 0.2571}],
+            "gate": {"difference": 0.0655, "low": 0.0524, "high": 0.0799},
+        },
+        promoted=True,
+    )
+    text = evaluation_markdown(record)
+    assert "linucb:&lt;b&gt;1" in text and "promoted" in text and "20000 logged decisions" in text
+    assert "| IPS | 0.2427 | [0.2287, 0.2571] |" in text
+    assert "[+0.0524, +0.0799]" in text
+    assert evaluation_markdown(None) == "No off-policy evaluation yet."

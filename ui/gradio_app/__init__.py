@@ -28,7 +28,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ui.api._runtime import Runtime
+from ui.gradio_app._admin import admin_tab
 from ui.gradio_app._cards import card_html, claimable_activity, coupons_html
+from ui.gradio_app._console import console_tab
+from ui.gradio_app._insights import insights_tab
 from ui.gradio_app._shopper import Action, ActionOutcome, ShopperTab, State, UiRefused
 from ui.gradio_app._text import CSS, DEFAULT_USER, LANGUAGES, MAX_USER_CHARS, SLOTS, Lang, t
 
@@ -71,6 +74,9 @@ def build_ui(runtime: Callable[[], Runtime], *, dev: bool) -> gr.Blocks:
     blocks = gr.Blocks(title="shopassist", analytics_enabled=False)
     with blocks:
         _shopper_tab(blocks, runtime, dev=dev)
+        console_tab(blocks, runtime, dev=dev)
+        insights_tab(blocks, runtime)
+        admin_tab(blocks, runtime)
     return blocks
 
 
