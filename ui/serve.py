@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from typing import Any
 
 __all__ = ["add_serve_command"]
@@ -23,6 +24,16 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port {value} is not in 0-65535")
     return value
+
+
+def _origin(text: str) -> str:
+    origin = text.strip().rstrip("/")
+    if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an origin: give the scheme, host and port only, e.g. "
+            "https://shop.example or http://127.0.0.1:8000"
+        )
+    return origin
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -49,7 +60,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "log_level": "info",
         "timeout_graceful_shutdown": 10,
     }
-    logger.info("shopassist on http://%s:%d (docs at /docs)", args.host, args.port)
+    base = f"http://{args.host}:{args.port}"
+    dev = settings.env.value == "dev" if args.dev is None else args.dev
+    allowed = ", ".join(args.cors_origin) or ("localhost pages (dev)" if dev else "none")
+    logger.info(
+        "shopassist on %s: shopper UI %s/ui, API docs %s/docs, widget %s/widget.js; "
+        "pages that may call the API (CORS): %s",
+        base,
+        base,
+        base,
+        base,
+        allowed,
+    )
     uvicorn.run(app, **config)
     return 0
 
@@ -84,9 +106,11 @@ def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
         "--cors-origin",
         action="append",
         default=[],
+        type=_origin,
         metavar="ORIGIN",
-        help="a site whose pages may call the API (the widget's host), e.g. "
-        "https://shop.example; repeat for more (dev default: localhost pages)",
+        help="a site whose pages may call the API (the widget's host page), e.g. "
+        "https://shop.example or http://127.0.0.1:8000 for examples/widget_host; repeat for "
+        "more (default: none, or in dev any page on localhost / 127.0.0.1)",
     )
     serve.add_argument(
         "--start-llm",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
@@ -145,6 +147,32 @@ def test_feedback_is_recorded_once_per_event_id(client: TestClient, shop: Shop) 
     with shop.sessions() as session:
         row = session.get(FeedbackRecord, event["event_id"])
         assert row is not None and row.value == 5990 and row.type == "purchase"
+
+
+def test_concurrent_feedback_on_sqlite_is_all_recorded(live_url: str, shop: Shop) -> None:
+    """Regression: concurrent POST /v1/feedback failed with "database is locked" on SQLite (a
+    read transaction could not be upgraded to a write once another writer had committed)."""
+    body = httpx.post(
+        f"{live_url}/v1/chat", json={"user_id": "api-fb-many", "message": RUNNING}, timeout=60
+    ).json()
+    impressions = [r["impression_id"] for r in body["recommendations"]]
+    events = [
+        {
+            "event_id": uuid.uuid4().hex,
+            "impression_id": impressions[i % len(impressions)],
+            "type": "click",
+        }
+        for i in range(8)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(
+            pool.map(
+                lambda e: httpx.post(f"{live_url}/v1/feedback", json=e, timeout=60).status_code,
+                events,
+            )
+        )
+    assert statuses == [200] * 8
+    assert sum(_feedback_rows(shop, e["event_id"]) for e in events) == 8
 
 
 def test_bad_feedback_is_4xx_and_writes_nothing(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from assistant.errors import UnknownEntityError
 from assistant.schedule import utc_text
 from assistant.store import (
+    SQLITE_BEGIN_OPTION,
     ActivityRecord,
     ActivityRevisionRecord,
     DecisionRecord,
@@ -87,6 +88,9 @@ def _record(runtime: Runtime, identity: Identity, body: FeedbackRequest) -> bool
         created_at=runtime.clock(),
     )
     with shop.sessions.begin() as session:
+        # Take SQLite's write lock before reading: a read transaction cannot be upgraded once
+        # another writer has committed ("database is locked" under concurrent feedback).
+        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         owner = session.scalar(
             select(DecisionRecord.user_id)
             .join(ImpressionRecord, ImpressionRecord.decision_id == DecisionRecord.id)
