@@ -48,14 +48,17 @@ from assistant.store.models import (
     ProductRecord,
 )
 from assistant.store.policies import (
+    clear_policy_role,
     get_policy_snapshot,
     list_policy_snapshots,
+    policy_roles,
     promote_policy_snapshot,
     record_policy_evaluation,
     save_policy_snapshot,
     serving_policy_snapshot,
+    set_policy_role,
 )
-from policy import EpsilonGreedy, Greedy, Policy
+from policy import ABReadout, Bucketer, EpsilonGreedy, Greedy, Policy
 from policy.gate import GateResult, paired_gate
 
 if TYPE_CHECKING:
@@ -80,6 +83,10 @@ __all__ = [
     "promote_policy",
     "serving_policy",
     "train_policy",
+    "ab_readout_now",
+    "set_shadow",
+    "start_ab",
+    "stop_ab",
     "update_policy",
 ]
 
@@ -237,12 +244,18 @@ def serving_policy(shop: Shop) -> tuple[str, Policy]:
 
 
 class PolicyServer:
-    """Hands the pipeline the serving policy, reloading by version when SQL says it changed.
+    """Hands the pipeline its policies, reloading by version when SQL says they changed.
+
+    Besides the serving policy it knows the two roles a stored policy can play
+    (``policy_roles``): the **shadow** policy, whose choice for every decision is computed and
+    logged but never shown, and the **A/B** candidate, which serves ``share`` of the users,
+    bucketed by a salted hash of the user id so each user always sees the same arm
+    (:class:`policy.Bucketer`).
 
     Args:
         shop: The shop whose SQL holds the snapshots.
-        reload_s: Least seconds between two reads of the serving version.
-        fixed: Serve this policy and never read SQL (tests, ``--policy`` overrides).
+        reload_s: Least seconds between two reads of the versions.
+        fixed: Serve this policy and never read SQL (tests).
     """
 
     def __init__(self, shop: Shop, *, reload_s: float = 5.0, fixed: Policy | None = None) -> None:
@@ -251,35 +264,89 @@ class PolicyServer:
         self._fixed = fixed
         self._lock = threading.Lock()
         self._checked = -float("inf")
-        self._version = ""
+        self._versions: tuple[str, str, str, float, str] = ("", "", "", 0.0, "")
         self._policy: Policy = fixed or DEFAULT_POLICY
+        self._shadow: Policy | None = None
+        self._candidate: Policy | None = None
+        self._bucketer: Bucketer | None = None
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if self._fixed is not None or now - self._checked < self.reload_s:
+            return
+        with self._lock:
+            if now - self._checked < self.reload_s:
+                return
+            self._checked = now
+            try:
+                with self.shop.sessions() as session:
+                    record = serving_policy_snapshot(session)
+                    roles = policy_roles(session)
+                    shadow, ab = roles.get("shadow"), roles.get("ab")
+                    versions = (
+                        record.version if record is not None else "",
+                        shadow.version if shadow is not None else "",
+                        ab.version if ab is not None else "",
+                        ab.share if ab is not None else 0.0,
+                        ab.salt if ab is not None else "",
+                    )
+                    if versions == self._versions:
+                        return
+                    snapshots = {
+                        v: get_policy_snapshot(session, v).snapshot for v in versions[:3] if v
+                    }
+                self._policy = (
+                    policy_from_snapshot(snapshots[versions[0]]) if versions[0] else DEFAULT_POLICY
+                )
+                self._shadow = policy_from_snapshot(snapshots[versions[1]]) if versions[1] else None
+                self._candidate = (
+                    policy_from_snapshot(snapshots[versions[2]]) if versions[2] else None
+                )
+                self._bucketer = (
+                    Bucketer({"serving": 1.0 - versions[3], "candidate": versions[3]}, versions[4])
+                    if versions[2]
+                    else None
+                )
+                self._versions = versions
+                logger.info(
+                    "serving policy %s (shadow %s, A/B candidate %s at %.0f%%)",
+                    versions[0] or logged_version(DEFAULT_POLICY),
+                    versions[1] or "none",
+                    versions[2] or "none",
+                    100 * versions[3],
+                )
+            except InputError as exc:  # a bad snapshot must not stop the shop: keep serving
+                logger.warning("policy snapshot unusable, keeping %s: %s", self._versions[0], exc)
 
     def current(self) -> Policy:
         """The serving policy (re-read from SQL at most every ``reload_s`` seconds)."""
         if self._fixed is not None:
             return self._fixed
-        now = time.monotonic()
-        if now - self._checked < self.reload_s:
-            return self._policy
-        with self._lock:
-            if now - self._checked < self.reload_s:
-                return self._policy
-            self._checked = now
-            try:
-                with self.shop.sessions() as session:
-                    record = serving_policy_snapshot(session)
-                    version = record.version if record is not None else ""
-                    if version != self._version:
-                        self._policy = (
-                            policy_from_snapshot(record.snapshot)
-                            if record is not None
-                            else DEFAULT_POLICY
-                        )
-                        self._version = version
-                        logger.info("serving policy %s", version or logged_version(DEFAULT_POLICY))
-            except InputError as exc:  # a bad snapshot must not stop the shop: keep serving
-                logger.warning("policy snapshot unusable, keeping %s: %s", self._version, exc)
-            return self._policy
+        self._refresh()
+        return self._policy
+
+    def for_user(self, user_id: str) -> tuple[Policy, str | None]:
+        """The policy that serves ``user_id`` and its A/B arm (None: no experiment runs)."""
+        if self._fixed is not None:
+            return self._fixed, None
+        self._refresh()
+        bucketer, candidate = self._bucketer, self._candidate
+        if bucketer is None or candidate is None:
+            return self._policy, None
+        arm = bucketer.assign(user_id)
+        return (candidate if arm == "candidate" else self._policy), arm
+
+    @property
+    def ab_salt(self) -> str:
+        """The running A/B test's salt ("" when none runs)."""
+        return self._versions[4]
+
+    def shadow(self) -> Policy | None:
+        """The shadow policy, if one is set."""
+        if self._fixed is not None:
+            return None
+        self._refresh()
+        return self._shadow
 
 
 # --- logged rounds ----------------------------------------------------------------------------
@@ -759,6 +826,87 @@ def promote_policy(
         )
     logger.info("policy %s promoted%s", candidate, " (forced past the gate)" if force else "")
     return result
+
+
+def set_shadow(shop: Shop, version: str | None) -> None:
+    """Make ``version`` the shadow policy (None: stop shadowing). Every decision then logs what
+    it would have chosen (``context.shadow``), never shown to the shopper."""
+    with shop.sessions.begin() as session:
+        if version is None:
+            clear_policy_role(session, "shadow")
+        else:
+            set_policy_role(session, "shadow", version, now=_now())
+    logger.info("shadow policy: %s", version or "none")
+
+
+def start_ab(shop: Shop, version: str, *, share: float = 0.5, salt: str | None = None) -> str:
+    """Serve ``version`` to ``share`` of users (sticky by user) beside the serving policy.
+
+    Returns:
+        The experiment's salt (a fresh one unless given), which names it in the logs.
+
+    Raises:
+        InputError: Unknown version, a share outside (0, 1), or the version already serves.
+    """
+    if not 0.0 < share < 1.0:
+        raise InputError(f"the A/B share must lie strictly between 0 and 1; got {share}")
+    salt = salt or f"ab-{_now():%Y%m%d%H%M%S}"
+    with shop.sessions.begin() as session:
+        serving = serving_policy_snapshot(session)
+        if serving is not None and serving.version == version:
+            raise InputError(f"policy {version} already serves everyone: nothing to compare")
+        set_policy_role(session, "ab", version, share=share, salt=salt, now=_now())
+    logger.info("A/B test %s: %s to %.0f%% of users", salt, version, 100 * share)
+    return salt
+
+
+def stop_ab(shop: Shop) -> bool:
+    """End the A/B test (every user gets the serving policy again)."""
+    with shop.sessions.begin() as session:
+        return clear_policy_role(session, "ab")
+
+
+def ab_readout_now(shop: Shop, *, confidence: float = 0.95) -> ABReadout:
+    """Read the running A/B test out: per arm, the share of users with a positive reaction
+    (click, claim, add to cart, purchase), with intervals, the difference and a verdict.
+
+    Users, not impressions, are the units: one user's impressions are not independent.
+
+    Raises:
+        InputError: No A/B test runs, or an arm has no users yet.
+    """
+    from policy import ArmCounts, ab_readout
+
+    with shop.sessions() as session:
+        role = policy_roles(session).get("ab")
+        if role is None:
+            raise InputError("no A/B test runs: `shopassist policy ab start VERSION`")
+        users: dict[str, dict[str, bool]] = {"serving": {}, "candidate": {}}
+        rows = session.execute(
+            select(DecisionRecord.user_id, DecisionRecord.context, ImpressionRecord.id)
+            .join(ImpressionRecord, ImpressionRecord.decision_id == DecisionRecord.id)
+            .where(DecisionRecord.created_at >= role.started_at)
+        ).all()
+        reacted = {
+            imp
+            for imp, kind in session.execute(
+                select(FeedbackRecord.impression_id, FeedbackRecord.type).where(
+                    FeedbackRecord.created_at >= role.started_at
+                )
+            )
+            if kind in _POSITIVE
+        }
+    for user_id, context, impression in rows:
+        ab = (context or {}).get("ab") or {}
+        if ab.get("salt") != role.salt or ab.get("arm") not in users:
+            continue
+        seen = users[ab["arm"]]
+        seen[user_id] = seen.get(user_id, False) or impression in reacted
+    empty = [arm for arm, seen in users.items() if not seen]
+    if empty:
+        raise InputError(f"the A/B test {role.salt} has no users in {', '.join(empty)} yet")
+    arms = [ArmCounts(arm, sum(seen.values()), len(seen)) for arm, seen in users.items()]
+    return ab_readout(arms, control="serving", confidence=confidence)
 
 
 def list_policies(shop: Shop) -> list[dict[str, Any]]:

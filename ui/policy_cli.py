@@ -9,7 +9,9 @@ The subcommands are thin: the logic lives in :mod:`assistant.policy_serving`.
 * ``policy evaluate CANDIDATE`` estimates it off-policy on the logs (IPS, SNIPS, DM, DR with 95%
   intervals) against the serving policy's logged reward;
 * ``policy promote CANDIDATE`` serves it only if the gate's lower bound is above zero (exit 1
-  when refused).
+  when refused);
+* ``policy shadow VERSION | --off`` logs what VERSION would have chosen, never shown;
+* ``policy ab start VERSION [--share] | readout | stop`` runs a sticky A/B test.
 """
 
 from __future__ import annotations
@@ -154,6 +156,33 @@ def _cmd_promote(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_shadow(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.errors import InputError
+    from assistant.policy_serving import set_shadow
+
+    if args.off == (args.version is not None):
+        raise InputError("policy shadow: give a VERSION to shadow, or --off (not both)")
+    set_shadow(Shop.from_settings(), None if args.off else args.version)
+    print("shadowing stopped" if args.off else f"shadowing {args.version}")
+    return EXIT_OK
+
+
+def _cmd_ab(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.policy_serving import ab_readout_now, start_ab, stop_ab
+
+    shop = Shop.from_settings()
+    if args.ab_action == "start":
+        salt = start_ab(shop, args.version, share=args.share, salt=args.salt)
+        print(f"A/B test {salt}: {args.version} serves {args.share:.0%} of users")
+    elif args.ab_action == "stop":
+        print("A/B test stopped" if stop_ab(shop) else "no A/B test was running")
+    else:
+        print(ab_readout_now(shop).to_markdown())
+    return EXIT_OK
+
+
 def add_policy_command(sub: Any) -> None:
     """Add ``policy`` and its actions to the ``shopassist`` subparsers ``sub``."""
     policy = sub.add_parser(
@@ -206,6 +235,33 @@ def add_policy_command(sub: Any) -> None:
     )
     train.set_defaults(handler=_cmd_train)
 
+    shadow = policy_sub.add_parser(
+        "shadow",
+        help="log what VERSION would have chosen at every decision, without showing it",
+    )
+    shadow.add_argument("version", nargs="?", help="a version from `shopassist policy list`")
+    shadow.add_argument("--off", action="store_true", help="stop shadowing")
+    shadow.set_defaults(handler=_cmd_shadow)
+
+    ab = policy_sub.add_parser(
+        "ab",
+        help="A/B test a candidate against the serving policy (sticky per user)",
+        description="start: serve VERSION to SHARE of users, each always in the same arm (salted "
+        "hash of the user id); readout: per arm, the share of users who reacted (click, claim, "
+        "add to cart, purchase) with 95% intervals, the difference and a verdict; stop: end it.",
+    )
+    ab_sub = ab.add_subparsers(dest="ab_action", metavar="ACTION")
+    ab_sub.required = True
+    ab_start = ab_sub.add_parser("start", help="start serving VERSION to a share of users")
+    ab_start.add_argument("version", help="a version from `shopassist policy list`")
+    ab_start.add_argument(
+        "--share", type=float, default=0.5, help="share of users for VERSION (default 0.5)"
+    )
+    ab_start.add_argument("--salt", help="name of the experiment (default: ab-<time>)")
+    ab_sub.add_parser("readout", help="the running test's rates, difference and verdict")
+    ab_sub.add_parser("stop", help="end the test; everyone gets the serving policy")
+    ab.set_defaults(handler=_cmd_ab)
+
     for name, handler, text in (
         (
             "evaluate",
@@ -220,7 +276,9 @@ def add_policy_command(sub: Any) -> None:
             "serving policy is above zero (exit 1 when refused)",
         ),
     ):
-        action = policy_sub.add_parser(name, help=text, description=text[0].upper() + text[1:])
+        action = policy_sub.add_parser(
+            name, help=text, description=(text[0].upper() + text[1:]).replace("%%", "%")
+        )
         action.add_argument("candidate", help="a version from `shopassist policy list`")
         action.add_argument("--reward", choices=REWARDS, default="click", help="default: click")
         action.add_argument(

@@ -66,7 +66,7 @@ from assistant.store.models import (
 from assistant.understanding import Extraction, Vocabulary, clean_message, extract
 from assistant.understanding.intent import ShopperIntent
 from assistant.understanding.llm import INTENT_SCHEMA, intent_messages, merge_llm, needs_llm
-from policy import ContextualPolicy, Policy
+from policy import ContextualPolicy, Policy, Slate
 from retrieval import SearchIndex
 from retrieval.search import QueryEmbedder
 
@@ -184,6 +184,18 @@ def _within(final_price: int | None, intent: ShopperIntent) -> bool:
     return intent.min_price is None or final_price >= intent.min_price
 
 
+def _select(
+    policy: Policy,
+    scores: NDArray[np.float64],
+    features: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> Slate:
+    """A slate of up to SLATE_SIZE from ``policy`` (contextual policies also see ``features``)."""
+    if isinstance(policy, ContextualPolicy):
+        return policy.select(scores, SLATE_SIZE, rng, features=features, allow_short=True)
+    return policy.select(scores, SLATE_SIZE, rng)
+
+
 class Assistant:
     """The turn pipeline over one shop.
 
@@ -242,6 +254,7 @@ class Assistant:
         self.llm_timeout_s = llm_timeout_s
         self.llm_status = "off" if chat is None else "ok"
         self.rng = np.random.default_rng(seed)
+        self.shadow_rng = np.random.default_rng(None if seed is None else seed + 1)
 
     @property
     def policy(self) -> Policy:
@@ -377,7 +390,7 @@ class Assistant:
             )
         versions = {
             "ranker": self.ranker.version,
-            "policy": logged_version(self.policy),
+            "policy": (outcome.decision or {}).get("policy_version") or logged_version(self.policy),
             "actions": self.actions.version,
             "llm": self.chat.model if self.chat is not None else "rules",
         }
@@ -641,17 +654,18 @@ class Assistant:
             order = np.argsort(-scores, kind="stable")[:POLICY_TOP]
             candidates = [candidates[i] for i in order]
             scores = scores[order]
-            policy = self.policy
-            if isinstance(policy, ContextualPolicy):
-                slate = policy.select(
-                    scores,
-                    SLATE_SIZE,
-                    self.rng,
-                    features=features_for(candidates, scores),
-                    allow_short=True,
-                )
+            arm: str | None = None
+            shadow: Policy | None = None
+            if self._policy is None and self.policies is not None:
+                policy, arm = self.policies.for_user(read.shopper.id)
+                shadow = self.policies.shadow()
             else:
-                slate = policy.select(scores, SLATE_SIZE, self.rng)
+                policy = self.policy
+            features = features_for(candidates, scores)
+            slate = _select(policy, scores, features, self.rng)
+            if shadow is not None:
+                # Its own generator: shadowing must not change what the serving policy draws.
+                shadowed = _select(shadow, scores, features, self.shadow_rng)
         with timer("price"):
             items = [
                 (
@@ -667,6 +681,20 @@ class Assistant:
             "slate_propensity": slate.slate_propensity,
             "conditional": list(slate.conditional),
             "policy_version": logged_version(policy),
+            **(
+                {"ab": {"arm": arm, "salt": self.policies.ab_salt}} if arm and self.policies else {}
+            ),
+            **(
+                {
+                    "shadow": {
+                        "version": logged_version(shadow),
+                        "chosen_ids": [candidates[i].id for i in shadowed.indices],
+                        "propensities": list(shadowed.propensities),
+                    }
+                }
+                if shadow is not None
+                else {}
+            ),
             "filters": {
                 "categories": list(retrieved.filters.categories),
                 "max_price": intent.max_price,
@@ -985,11 +1013,11 @@ class Assistant:
                             "filters": outcome.decision["filters"],
                             "n_candidates": outcome.decision["n_candidates"],
                             "reasons": [r.reason for r in recs],
-                            **(
-                                {"constraints": outcome.decision["constraints"]}
-                                if "constraints" in outcome.decision
-                                else {}
-                            ),
+                            **{
+                                key: outcome.decision[key]
+                                for key in ("constraints", "ab", "shadow")
+                                if key in outcome.decision
+                            },
                         },
                     )
                 )

@@ -415,3 +415,17 @@ class PolicyEvaluationRecord(Base):
     reward: Mapped[str] = mapped_column(String(16))
     report: Mapped[dict[str, Any]] = mapped_column(_JSON)
     promoted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class PolicyRoleRecord(Base):
+    """A non-serving role a stored policy plays: ``shadow`` (logs what it would have chosen) or
+    ``ab`` (serves ``share`` of users, bucketed by a salted hash of the user id)."""
+
+    __tablename__ = "policy_roles"
+    __table_args__ = (CheckConstraint("role IN ('shadow', 'ab')", name="role_known"),)
+
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    share: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    salt: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)

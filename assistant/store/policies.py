@@ -20,16 +20,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.errors import InputError
-from assistant.store.models import PolicyEvaluationRecord, PolicySnapshotRecord
+from assistant.store.models import PolicyEvaluationRecord, PolicyRoleRecord, PolicySnapshotRecord
 
 __all__ = [
     "get_policy_snapshot",
     "latest_policy_evaluation",
+    "clear_policy_role",
     "list_policy_snapshots",
+    "policy_roles",
     "promote_policy_snapshot",
     "record_policy_evaluation",
     "save_policy_snapshot",
     "serving_policy_snapshot",
+    "set_policy_role",
 ]
 
 
@@ -141,3 +144,35 @@ def latest_policy_evaluation(session: Session) -> PolicyEvaluationRecord | None:
     return session.scalars(
         select(PolicyEvaluationRecord).order_by(PolicyEvaluationRecord.created_at.desc()).limit(1)
     ).first()
+
+
+def set_policy_role(
+    session: Session, role: str, version: str, *, now: datetime, share: float = 0.0, salt: str = ""
+) -> PolicyRoleRecord:
+    """Give ``version`` the ``shadow`` or ``ab`` role (replacing whoever held it)."""
+    get_policy_snapshot(session, version)
+    record = session.get(PolicyRoleRecord, role)
+    if record is None:
+        record = PolicyRoleRecord(
+            role=role, version=version, share=share, salt=salt, started_at=now
+        )
+        session.add(record)
+    else:
+        record.version, record.share, record.salt, record.started_at = version, share, salt, now
+    session.flush()
+    return record
+
+
+def clear_policy_role(session: Session, role: str) -> bool:
+    """End the role; returns whether anyone held it."""
+    record = session.get(PolicyRoleRecord, role)
+    if record is None:
+        return False
+    session.delete(record)
+    session.flush()
+    return True
+
+
+def policy_roles(session: Session) -> dict[str, PolicyRoleRecord]:
+    """Role name -> its record, for the roles held now."""
+    return {r.role: r for r in session.scalars(select(PolicyRoleRecord))}

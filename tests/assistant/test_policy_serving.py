@@ -30,6 +30,9 @@ from assistant.policy_serving import (
     logged_version,
     promote_policy,
     serving_policy,
+    set_shadow,
+    start_ab,
+    stop_ab,
     update_policy,
 )
 from assistant.store import (
@@ -41,7 +44,7 @@ from assistant.store import (
     make_engine,
     upsert_products,
 )
-from assistant.store.policies import latest_policy_evaluation
+from assistant.store.policies import latest_policy_evaluation, promote_policy_snapshot
 from policy import EpsilonGreedy
 from ui.policy_cli import FAMILIES as CLI_FAMILIES
 from ui.policy_cli import REWARDS as CLI_REWARDS
@@ -220,3 +223,25 @@ def test_bad_requests_are_refused_with_what_to_do(shop: Shop) -> None:
         evaluate_policy(shop, version)
     with pytest.raises(InputError, match="unknown reward 'likes'"):
         load_rounds(shop, reward="likes")
+
+
+def test_roles_need_a_stored_policy_and_an_experiment_needs_two_policies(shop: Shop) -> None:
+    with pytest.raises(InputError, match="unknown policy version 'nope'"):
+        set_shadow(shop, "nope")
+    with pytest.raises(InputError, match="unknown policy version 'nope'"):
+        start_ab(shop, "nope", share=0.2)
+    greedy = create_policy(shop, "greedy")
+    with shop.sessions.begin() as session:
+        promote_policy_snapshot(session, greedy, now=START)
+    with pytest.raises(InputError, match="already serves everyone"):
+        start_ab(shop, greedy)
+    server = PolicyServer(shop, reload_s=0.0)
+    uniform = create_policy(shop, "epsilon_greedy", epsilon=1.0)
+    set_shadow(shop, uniform)
+    assert server.shadow() is not None and logged_version(server.shadow()) == uniform  # type: ignore[arg-type]
+    start_ab(shop, uniform, share=0.3, salt="s1")
+    arms = [server.for_user(f"user-{i}")[1] for i in range(400)]
+    assert arms == [server.for_user(f"user-{i}")[1] for i in range(400)]  # sticky
+    assert 0.22 < arms.count("candidate") / 400 < 0.38
+    assert stop_ab(shop) and not stop_ab(shop)
+    assert server.for_user("user-1") == (server.current(), None)

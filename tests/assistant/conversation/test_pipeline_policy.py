@@ -1,5 +1,6 @@
 """The turn pipeline serves through the promoted policy and logs what off-policy evaluation needs;
-the no-promotion holdout never hides deals from a shopper who asked for them.
+a shadow policy's choice and the A/B arm are logged with every decision; the no-promotion
+holdout never hides deals from a shopper who asked for them.
 
 Each test works on its own copy of the served demo world, since promoting a policy changes what
 every later turn of that world would choose.
@@ -17,7 +18,21 @@ from sqlalchemy import select
 
 from assistant.app import Shop
 from assistant.conversation import Assistant
-from assistant.policy_serving import FEATURES, load_rounds, logged_version, policy_snapshot
+from assistant.errors import InputError
+from assistant.policy_serving import (
+    DEFAULT_POLICY as DEFAULT,
+)
+from assistant.policy_serving import (
+    FEATURES,
+    ab_readout_now,
+    create_policy,
+    load_rounds,
+    logged_version,
+    policy_snapshot,
+    set_shadow,
+    start_ab,
+    stop_ab,
+)
 from assistant.store import DecisionRecord, ImpressionRecord
 from assistant.store.policies import promote_policy_snapshot, save_policy_snapshot
 from policy import ControlArm, PromotionArm
@@ -107,3 +122,41 @@ def test_the_holdout_sees_no_promotion_unless_it_asks_for_deals(own_shop: Shop) 
             for r in (plain, asked)
         ]
     assert arms == ["control", "control_asked_for_deals"]
+
+
+def test_shadow_and_ab_are_logged_and_sticky(own_shop: Shop) -> None:
+    candidate = create_policy(own_shop, "greedy", top=100)
+    shadow = create_policy(own_shop, "epsilon_greedy", epsilon=1.0, top=100)
+    set_shadow(own_shop, shadow)
+    salt = start_ab(own_shop, candidate, share=0.5, salt="exp-test")
+    assistant = Assistant.from_shop(own_shop, seed=4)
+    users = [f"u-ab-{i}" for i in range(6)]
+    results = {
+        user: [assistant.turn(user, text, now=NOW) for text in ("running shoes", "a yoga mat")]
+        for user in users
+    }
+    arms: dict[str, set[str]] = {}
+    with own_shop.sessions() as session:
+        for user, turns in results.items():
+            for r in turns:
+                decision = session.get_one(DecisionRecord, r.decision_id)
+                ab = decision.context["ab"]
+                assert ab["salt"] == salt
+                arms.setdefault(user, set()).add(ab["arm"])
+                expected = candidate if ab["arm"] == "candidate" else logged_version(DEFAULT)
+                assert decision.policy_version == expected == r.versions["policy"]
+                logged_shadow = decision.context["shadow"]
+                assert logged_shadow["version"] == shadow
+                assert len(logged_shadow["chosen_ids"]) == 3
+                assert set(logged_shadow["chosen_ids"]) <= set(decision.candidate_ids)
+    assert all(len(a) == 1 for a in arms.values())  # sticky: one arm per user
+    assert {a for (a,) in arms.values()} == {"serving", "candidate"}
+    readout = ab_readout_now(own_shop)
+    assert {a.name for a in readout.arms} == {"serving", "candidate"}
+    assert sum(a.trials for a in readout.arms) == len(users)
+    set_shadow(own_shop, None)
+    assert stop_ab(own_shop)
+    with pytest.raises(InputError, match="no A/B test runs"):
+        ab_readout_now(own_shop)
+    with pytest.raises(InputError, match="strictly between 0 and 1"):
+        start_ab(own_shop, candidate, share=1.0)

@@ -3,7 +3,8 @@
 ``policy_snapshots`` holds each serving policy's parameters as an immutable, versioned JSON
 snapshot (written by the one updater; the latest ``promoted_at`` serves).
 ``policy_evaluations`` keeps every off-policy evaluation of a candidate against the serving
-policy, its estimates with intervals, and whether it was promoted.
+policy, its estimates with intervals, and whether it was promoted. ``policy_roles`` names the
+shadow policy and the A/B candidate (with its traffic share and bucketing salt).
 
 Revision ID: 0004
 Revises: 0003
@@ -68,9 +69,20 @@ def upgrade() -> None:
         ["created_at"],
         unique=False,
     )
+    op.create_table(
+        "policy_roles",
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("version", sa.String(length=64), nullable=False),
+        sa.Column("share", sa.Float(), server_default="0", nullable=False),
+        sa.Column("salt", sa.String(length=64), server_default="", nullable=False),
+        sa.Column("started_at", _UTC, nullable=False),
+        sa.CheckConstraint("role IN ('shadow', 'ab')", name=op.f("ck_policy_roles_role_known")),
+        sa.PrimaryKeyConstraint("role", name=op.f("pk_policy_roles")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("policy_roles")
     op.drop_index(op.f("ix_policy_evaluations_created_at"), table_name="policy_evaluations")
     op.drop_index(op.f("ix_policy_evaluations_candidate_version"), table_name="policy_evaluations")
     op.drop_table("policy_evaluations")
