@@ -46,6 +46,7 @@ from assistant.store.models import (
     FeedbackRecord,
     ImpressionRecord,
     ProductRecord,
+    UserRecord,
 )
 from assistant.store.policies import (
     clear_policy_role,
@@ -58,7 +59,7 @@ from assistant.store.policies import (
     serving_policy_snapshot,
     set_policy_role,
 )
-from policy import ABReadout, Bucketer, EpsilonGreedy, Greedy, Policy
+from policy import ABReadout, Bucketer, EpsilonGreedy, FairnessReport, Greedy, Policy
 from policy.gate import GateResult, paired_gate
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ __all__ = [
     "PolicyServer",
     "candidate_features",
     "create_policy",
+    "fairness_from_logs",
     "evaluate_policy",
     "load_rounds",
     "logged_version",
@@ -907,6 +909,49 @@ def ab_readout_now(shop: Shop, *, confidence: float = 0.95) -> ABReadout:
         raise InputError(f"the A/B test {role.salt} has no users in {', '.join(empty)} yet")
     arms = [ArmCounts(arm, sum(seen.values()), len(seen)) for arm, seen in users.items()]
     return ab_readout(arms, control="serving", confidence=confidence)
+
+
+def fairness_from_logs(shop: Shop, *, since: datetime | None = None) -> FairnessReport:
+    """Exposure and final-price spread across user segments over the logged impressions.
+
+    Segments: ``member``, ``new`` (new, non-member users) and ``regular``. Final prices come from
+    each decision's ``context.final_prices`` (what the shopper was shown); impressions logged
+    without them count for exposure with no price.
+
+    Raises:
+        InputError: No impressions were logged in the window.
+    """
+    from policy import fairness_report
+
+    with shop.sessions() as session:
+        query = (
+            select(
+                ImpressionRecord.item_id,
+                ImpressionRecord.position,
+                ImpressionRecord.activity_ids,
+                DecisionRecord.context,
+                DecisionRecord.chosen_ids,
+                UserRecord.member,
+                UserRecord.new_user,
+            )
+            .join(DecisionRecord, DecisionRecord.id == ImpressionRecord.decision_id)
+            .join(UserRecord, UserRecord.id == DecisionRecord.user_id)
+        )
+        if since is not None:
+            query = query.where(ImpressionRecord.created_at >= since)
+        rows = session.execute(query).all()
+    if not rows:
+        raise InputError("no impressions were logged in that window: nothing to report")
+    segments, items, positions, prices, deals = [], [], [], [], []
+    for item, position, activity_ids, context, chosen, member, new_user in rows:
+        segments.append("member" if member else "new" if new_user else "regular")
+        items.append(item)
+        positions.append(int(position))
+        shown = (context or {}).get("final_prices") or []
+        price = shown[position] if position < len(shown) and len(shown) == len(chosen) else None
+        prices.append(int(price) if isinstance(price, int) and price >= 0 else None)
+        deals.append(bool(activity_ids))
+    return fairness_report(segments, items, positions, prices, on_deal=deals)
 
 
 def list_policies(shop: Shop) -> list[dict[str, Any]]:

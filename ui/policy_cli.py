@@ -11,7 +11,8 @@ The subcommands are thin: the logic lives in :mod:`assistant.policy_serving`.
 * ``policy promote CANDIDATE`` serves it only if the gate's lower bound is above zero (exit 1
   when refused);
 * ``policy shadow VERSION | --off`` logs what VERSION would have chosen, never shown;
-* ``policy ab start VERSION [--share] | readout | stop`` runs a sticky A/B test.
+* ``policy ab start VERSION [--share] | readout | stop`` runs a sticky A/B test;
+* ``policy fairness [--days N]`` reports exposure and final-price spread across segments.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ def _iso_time(text: str) -> datetime:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0: {text!r}")
+    return value
 
 
 def _params(args: argparse.Namespace) -> dict[str, Any]:
@@ -183,6 +194,17 @@ def _cmd_ab(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_fairness(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from assistant.app import Shop
+    from assistant.policy_serving import fairness_from_logs
+
+    since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
+    print(fairness_from_logs(Shop.from_settings(), since=since).to_markdown())
+    return EXIT_OK
+
+
 def add_policy_command(sub: Any) -> None:
     """Add ``policy`` and its actions to the ``shopassist`` subparsers ``sub``."""
     policy = sub.add_parser(
@@ -261,6 +283,18 @@ def add_policy_command(sub: Any) -> None:
     ab_sub.add_parser("readout", help="the running test's rates, difference and verdict")
     ab_sub.add_parser("stop", help="end the test; everyone gets the serving policy")
     ab.set_defaults(handler=_cmd_ab)
+
+    fairness = policy_sub.add_parser(
+        "fairness",
+        help="exposure and final-price spread across user segments (member, new, regular)",
+        description="From the logged impressions: per segment, position-weighted exposure, the "
+        "share of exposure on deals, how different the item mix is, and the mean / median / p90 "
+        "final price shown; disparity ratios below 0.8 are flagged.",
+    )
+    fairness.add_argument(
+        "--days", type=_positive_float, help="only the last DAYS days (default: all logs)"
+    )
+    fairness.set_defaults(handler=_cmd_fairness)
 
     for name, handler, text in (
         (

@@ -1013,6 +1013,7 @@ class Assistant:
                             "filters": outcome.decision["filters"],
                             "n_candidates": outcome.decision["n_candidates"],
                             "reasons": [r.reason for r in recs],
+                            "final_prices": [r.item.final_price for r in recs],
                             **{
                                 key: outcome.decision[key]
                                 for key in ("constraints", "ab", "shadow")

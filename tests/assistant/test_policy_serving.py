@@ -25,6 +25,7 @@ from assistant.policy_serving import (
     candidate_features,
     create_policy,
     evaluate_policy,
+    fairness_from_logs,
     list_policies,
     load_rounds,
     logged_version,
@@ -59,6 +60,7 @@ def _log(shop: Shop, n_decisions: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     with shop.sessions.begin() as session:
         get_or_create_user(session, "U1", now=START)
+        get_or_create_user(session, "U2", now=START).member = True
         upsert_products(
             session,
             [
@@ -77,7 +79,7 @@ def _log(shop: Shop, n_decisions: int, seed: int = 0) -> None:
                 DecisionRecord(
                     id=f"d{d}",
                     turn_id=f"t{d}",
-                    user_id="U1",
+                    user_id="U2" if d % 4 == 0 else "U1",
                     created_at=at,
                     candidate_ids=[f"P{i}" for i in range(N_ITEMS)],
                     scores=scores.round(6).tolist(),
@@ -87,6 +89,7 @@ def _log(shop: Shop, n_decisions: int, seed: int = 0) -> None:
                     ranker_version="r1",
                     policy_version=logged_version(LOGGING),
                     params_version="-",
+                    context={"final_prices": [1000 + 250 * i for i in slate.indices]},
                 )
             )
             session.flush()
@@ -245,3 +248,16 @@ def test_roles_need_a_stored_policy_and_an_experiment_needs_two_policies(shop: S
     assert 0.22 < arms.count("candidate") / 400 < 0.38
     assert stop_ab(shop) and not stop_ab(shop)
     assert server.for_user("user-1") == (server.current(), None)
+
+
+def test_fairness_reports_exposure_and_prices_per_segment(logged: Shop) -> None:
+    report = fairness_from_logs(logged)
+    stats = {s.segment: s for s in report.segments}
+    assert set(stats) == {"member", "new"}
+    assert (stats["member"].impressions, stats["new"].impressions) == (300, 900)
+    assert stats["member"].impression_share == pytest.approx(0.25)
+    assert all(s.priced == s.impressions for s in stats.values())
+    assert 1000 <= (stats["new"].mean_final_price or 0) <= 1000 + 250 * (N_ITEMS - 1)
+    assert "member" in report.to_markdown()
+    with pytest.raises(InputError, match="no impressions were logged"):
+        fairness_from_logs(logged, since=START + timedelta(days=30))
