@@ -87,8 +87,11 @@ def test_turns_serve_the_promoted_policy_and_log_exact_propensities(own_shop: Sh
     rounds = load_rounds(own_shop)
     logged = {(i.decision_id, i.position): i.propensity for i in impressions}
     checked = 0
+    mine = {d.id for d in decisions}  # the copied world may hold other tests' decisions
     for row in range(rounds.row_reward.size):
         d = int(rounds.row_decision[row])
+        if rounds.decision_ids[d] not in mine:
+            continue
         probs = policy.position_probabilities(
             rounds.scores[d], 3, features=rounds.features[d], allow_short=True
         )
