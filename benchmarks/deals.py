@@ -28,6 +28,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+# Run as a script, this folder comes first on sys.path, where policy.py (the policy
+# benchmark) would shadow the `policy` package: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from assistant.deals import DealContext, quote_cart, quote_item
 from assistant.domain import (
     Activity,

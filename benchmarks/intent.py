@@ -29,6 +29,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+# Run as a script, this folder comes first on sys.path, where policy.py (the policy
+# benchmark) would shadow the `policy` package: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from _llm import link_models, stop_server  # type: ignore[import-not-found]
 from _report import save  # type: ignore[import-not-found]
 

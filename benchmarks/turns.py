@@ -32,6 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+
+# Run as a script, this folder comes first on sys.path, where policy.py (the policy
+# benchmark) would shadow the `policy` package: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from _llm import link_models, stop_server  # type: ignore[import-not-found]
 from _report import save  # type: ignore[import-not-found]
 

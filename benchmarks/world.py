@@ -30,6 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+# Run as a script, this folder comes first on sys.path, where policy.py (the policy
+# benchmark) would shadow the `policy` package: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from policy.world import (
     Clarify,
     ItemBatch,
