@@ -42,6 +42,9 @@ if __name__ == "retrieval":
         sys.path[:] = _saved
     sys.modules["retrieval"] = _package
 elif __name__ == "__main__":
+    # The repository root goes first too: this folder's policy.py (the policy benchmark) would
+    # shadow the `policy` package that the assistant imports.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from _retrieval_bench import main  # type: ignore[import-not-found]
 
     sys.exit(main())
