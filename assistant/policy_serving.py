@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.errors import InputError, PromotionRefused
 from assistant.store.models import (
@@ -317,8 +318,12 @@ class PolicyServer:
                     versions[2] or "none",
                     100 * versions[3],
                 )
-            except InputError as exc:  # a bad snapshot must not stop the shop: keep serving
-                logger.warning("policy snapshot unusable, keeping %s: %s", self._versions[0], exc)
+            except (InputError, SQLAlchemyError) as exc:  # never stop the shop: keep serving
+                logger.warning(
+                    "policy snapshots unreadable, keeping %s: %s",
+                    self._versions[0] or logged_version(self._policy),
+                    exc,
+                )
 
     def current(self) -> Policy:
         """The serving policy (re-read from SQL at most every ``reload_s`` seconds)."""
