@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from assistant.conversation.pipeline import Assistant
 
 __all__ = [
+    "SessionLog",
+    "read_session_log",
     "MAX_AGENT_MESSAGE_CHARS",
     "AgentUpdates",
     "CandidateScore",
@@ -587,6 +589,62 @@ def _decision_view(
 _ROLE_ORDER = {"shopper": 0, "agent": 1, "assistant": 2}
 
 
+@dataclass(frozen=True)
+class SessionLog:
+    """What SQL holds about one session's turns, read in one go (console and API share it).
+
+    Attributes:
+        messages: The messages in order (a turn's shopper message before its replies).
+        decisions: Turn id -> its slate decision.
+        impressions: Decision id -> its shown items, by position.
+        feedback: Impression id -> the feedback types recorded on it, oldest first.
+        titles: (kind, item id) -> the item's current title.
+    """
+
+    messages: list[MessageRecord]
+    decisions: dict[str, DecisionRecord]
+    impressions: dict[str, list[ImpressionRecord]]
+    feedback: dict[str, list[str]]
+    titles: dict[tuple[str, str], str]
+
+
+def read_session_log(session: Session, session_id: str) -> SessionLog:
+    """Read a session's messages, decisions, impressions, feedback and item titles."""
+    messages = sorted(
+        session.scalars(select(MessageRecord).where(MessageRecord.session_id == session_id)),
+        # A turn's messages share a timestamp: the shopper spoke first.
+        key=lambda m: (m.created_at, _ROLE_ORDER.get(m.role, 1)),
+    )
+    decisions = {
+        d.turn_id: d
+        for d in session.scalars(
+            select(DecisionRecord).where(DecisionRecord.session_id == session_id)
+        )
+    }
+    impressions: dict[str, list[ImpressionRecord]] = defaultdict(list)
+    if decisions:
+        for imp in session.scalars(
+            select(ImpressionRecord)
+            .where(ImpressionRecord.decision_id.in_([d.id for d in decisions.values()]))
+            .order_by(ImpressionRecord.position)
+        ):
+            impressions[imp.decision_id].append(imp)
+    feedback: dict[str, list[str]] = defaultdict(list)
+    ids = [i.id for imps in impressions.values() for i in imps]
+    if ids:
+        for impression_id, kind in session.execute(
+            select(FeedbackRecord.impression_id, FeedbackRecord.type)
+            .where(FeedbackRecord.impression_id.in_(ids))
+            .order_by(FeedbackRecord.created_at)
+        ):
+            feedback[impression_id].append(kind)
+    kinds: dict[str, set[str]] = {"product": set(), "activity": set()}
+    for imps in impressions.values():
+        for imp in imps:
+            kinds[imp.kind].add(imp.item_id)
+    return SessionLog(messages, decisions, impressions, feedback, _titles(session, kinds))
+
+
 def session_history(shop: Shop, session_id: str) -> SessionView:
     """A session's turns with, for each slate shown, the decision behind it.
 
@@ -597,39 +655,9 @@ def session_history(shop: Shop, session_id: str) -> SessionView:
     session_id = _check_session_id(session_id)
     with shop.sessions() as session:
         record = _session(session, session_id)
-        messages = sorted(
-            session.scalars(select(MessageRecord).where(MessageRecord.session_id == session_id)),
-            # A turn's messages share a timestamp: the shopper spoke first.
-            key=lambda m: (m.created_at, _ROLE_ORDER.get(m.role, 1)),
-        )
-        decisions = {
-            d.turn_id: d
-            for d in session.scalars(
-                select(DecisionRecord).where(DecisionRecord.session_id == session_id)
-            )
-        }
-        impressions: dict[str, list[ImpressionRecord]] = defaultdict(list)
-        if decisions:
-            for imp in session.scalars(
-                select(ImpressionRecord)
-                .where(ImpressionRecord.decision_id.in_([d.id for d in decisions.values()]))
-                .order_by(ImpressionRecord.position)
-            ):
-                impressions[imp.decision_id].append(imp)
-        feedback: dict[str, list[str]] = defaultdict(list)
-        ids = [i.id for imps in impressions.values() for i in imps]
-        if ids:
-            for impression_id, kind in session.execute(
-                select(FeedbackRecord.impression_id, FeedbackRecord.type)
-                .where(FeedbackRecord.impression_id.in_(ids))
-                .order_by(FeedbackRecord.created_at)
-            ):
-                feedback[impression_id].append(kind)
-        kinds: dict[str, set[str]] = {"product": set(), "activity": set()}
-        for imps in impressions.values():
-            for imp in imps:
-                kinds[imp.kind].add(imp.item_id)
-        titles = _titles(session, kinds)
+        log = read_session_log(session, session_id)
+        messages, decisions, impressions = log.messages, log.decisions, log.impressions
+        feedback, titles = log.feedback, log.titles
         grouped: dict[str, list[MessageRecord]] = {}
         for m in messages:
             grouped.setdefault(m.turn_id, []).append(m)

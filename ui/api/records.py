@@ -3,27 +3,21 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import partial
 from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from assistant.agents import read_session_log
 from assistant.errors import UnknownEntityError
 from assistant.schedule import utc_text
 from assistant.store import (
     SQLITE_BEGIN_OPTION,
-    ActivityRecord,
-    ActivityRevisionRecord,
     DecisionRecord,
     FeedbackEvent,
-    FeedbackRecord,
     ImpressionRecord,
-    MessageRecord,
-    ProductRecord,
     SessionRecord,
     record_feedback,
 )
@@ -42,8 +36,6 @@ from ui.api._schemas import (
 __all__ = ["router"]
 
 router = APIRouter(tags=["records"])
-
-_ROLE_ORDER = {"shopper": 0, "agent": 1, "assistant": 2}
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -117,28 +109,6 @@ async def feedback(
     return {"event_id": body.event_id, "recorded": recorded}
 
 
-def _titles(session: Session, kinds: dict[str, set[str]]) -> dict[tuple[str, str], str]:
-    titles: dict[tuple[str, str], str] = {}
-    if kinds["product"]:
-        rows = session.execute(
-            select(ProductRecord.id, ProductRecord.title).where(
-                ProductRecord.id.in_(kinds["product"])
-            )
-        )
-        titles.update({("product", i): t for i, t in rows})
-    if kinds["activity"]:
-        rows = session.execute(
-            select(ActivityRevisionRecord.activity_id, ActivityRevisionRecord.title)
-            .join(ActivityRecord, ActivityRecord.id == ActivityRevisionRecord.activity_id)
-            .where(
-                ActivityRevisionRecord.activity_id.in_(kinds["activity"]),
-                ActivityRevisionRecord.revision == ActivityRecord.current_revision,
-            )
-        )
-        titles.update({("activity", i): t for i, t in rows})
-    return titles
-
-
 def _history(runtime: Runtime, identity: Identity, session_id: str, user_id: str | None) -> Any:
     with runtime.shop.sessions() as session:
         record = session.get(SessionRecord, session_id)
@@ -154,39 +124,9 @@ def _history(runtime: Runtime, identity: Identity, session_id: str, user_id: str
             allowed = identity.may_read(record.user_id)
         if not allowed:
             raise ApiError(403, "forbidden", "this session belongs to another user")
-        messages = sorted(
-            session.scalars(select(MessageRecord).where(MessageRecord.session_id == session_id)),
-            # A turn's shopper and assistant messages share a timestamp: the shopper spoke first.
-            key=lambda m: (m.created_at, _ROLE_ORDER.get(m.role, 1)),
-        )
-        decisions = {
-            d.turn_id: d
-            for d in session.scalars(
-                select(DecisionRecord).where(DecisionRecord.session_id == session_id)
-            )
-        }
-        impressions: dict[str, list[ImpressionRecord]] = defaultdict(list)
-        if decisions:
-            for imp in session.scalars(
-                select(ImpressionRecord)
-                .where(ImpressionRecord.decision_id.in_([d.id for d in decisions.values()]))
-                .order_by(ImpressionRecord.position)
-            ):
-                impressions[imp.decision_id].append(imp)
-        seen: dict[str, list[str]] = defaultdict(list)
-        ids = [i.id for imps in impressions.values() for i in imps]
-        if ids:
-            for impression_id, kind in session.execute(
-                select(FeedbackRecord.impression_id, FeedbackRecord.type)
-                .where(FeedbackRecord.impression_id.in_(ids))
-                .order_by(FeedbackRecord.created_at)
-            ):
-                seen[impression_id].append(kind)
-        kinds: dict[str, set[str]] = {"product": set(), "activity": set()}
-        for imps in impressions.values():
-            for imp in imps:
-                kinds[imp.kind].add(imp.item_id)
-        titles = _titles(session, kinds)
+        log = read_session_log(session, session_id)
+        messages, decisions, impressions = log.messages, log.decisions, log.impressions
+        seen, titles = log.feedback, log.titles
         turns: dict[str, dict[str, Any]] = {}
         for m in messages:
             turn = turns.setdefault(
