@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,10 +38,12 @@ from retrieval import (
     CachedEmbedder,
     ChromaIndex,
     EmbeddingCache,
+    IndexDamagedError,
     IndexItem,
     ProductMeta,
     SyncReport,
     VectorIndexError,
+    discard_local_index,
     index_lock,
     make_client,
     make_embedder,
@@ -55,6 +58,7 @@ __all__ = [
     "PRODUCTS",
     "IndexReport",
     "activity_items",
+    "catalog_items",
     "product_items",
     "sync_catalog_index",
 ]
@@ -135,30 +139,21 @@ def activity_items(activities: Sequence[Activity]) -> Iterator[IndexItem]:
         yield IndexItem(a.id, text or a.id, meta.to_metadata())
 
 
-def sync_catalog_index(
-    shop: Shop,
-    *,
-    rebuild: bool = False,
-    progress: bool = True,
-    now: datetime | None = None,
-) -> IndexReport:
-    """Sync the products and activities collections from SQL under the writer lock.
+def catalog_items(
+    shop: Shop, *, now: datetime | None = None, progress: bool = False
+) -> tuple[list[IndexItem], list[IndexItem]]:
+    """What SQL says the two collections hold: the product and the activity index items.
 
     Args:
-        shop: The shop (its settings name the Chroma location and the embedder).
-        rebuild: Drop both collections and index everything again.
-        progress: Progress bars on stderr.
+        shop: The shop whose store is read.
         now: The moment final prices are quoted at (default: now).
+        progress: A progress bar on stderr while pricing.
 
-    Raises:
-        RetrievalError: another ``shopassist index`` holds the lock, the Chroma server is
-            unreachable, or the index was built with another embedder (use ``rebuild``).
+    Returns:
+        Products (by id) and activities, as :func:`sync_catalog_index` writes them.
     """
     settings = shop.settings
     now = aware(now, "now") if now is not None else datetime.now(UTC)
-    store.require_head(shop.engine)
-    var = Path(settings.var_dir)
-    var.mkdir(parents=True, exist_ok=True)
     with shop.sessions() as session:
         records = list(
             session.scalars(
@@ -176,32 +171,85 @@ def sync_catalog_index(
             budget_left=store.budget_left(session, [a.id for a in activities]),
         )
     finals = _final_prices(priced, activities, ctx, progress)
+    return list(product_items(records, finals)), list(activity_items(activities))
+
+
+def sync_catalog_index(
+    shop: Shop,
+    *,
+    rebuild: bool = False,
+    progress: bool = True,
+    now: datetime | None = None,
+) -> IndexReport:
+    """Sync the products and activities collections from SQL under the writer lock.
+
+    After writing, every record's vector is read back (:meth:`retrieval.ChromaIndex.verify`),
+    so a damaged HNSW segment fails here, not in the server. A rebuild of a local directory
+    that Chroma cannot read at all (a damaged SQLite file) removes the directory, under the
+    lock, and builds it again.
+
+    Args:
+        shop: The shop (its settings name the Chroma location and the embedder).
+        rebuild: Drop both collections and index everything again.
+        progress: Progress bars on stderr.
+        now: The moment final prices are quoted at (default: now).
+
+    Raises:
+        RetrievalError: another ``shopassist index`` holds the lock, the Chroma server is
+            unreachable, the index was built with another embedder (use ``rebuild``), or the
+            index is damaged (use ``rebuild``).
+    """
+    settings = shop.settings
+    store.require_head(shop.engine)
+    var = Path(settings.var_dir)
+    var.mkdir(parents=True, exist_ok=True)
+    products, activities = catalog_items(shop, now=now, progress=progress)
+    directory = var / "chroma"
     try:
         embedder = CachedEmbedder(
             make_embedder(settings.embedder), EmbeddingCache(var / "embeddings.sqlite")
         )
-        client = make_client(path=var / "chroma", url=settings.chroma_url)
         with index_lock(var / "chroma.lock"):
-            reports = {}
-            for name, items in (
-                (PRODUCTS, product_items(records, finals)),
-                (ACTIVITIES, activity_items(activities)),
-            ):
-                index = ChromaIndex.open(
-                    client, name, dim=embedder.dim, embedder_name=embedder.name, rebuild=rebuild
-                )
-                reports[name] = sync_index(
-                    index, items, embedder, progress=progress, rebuild=rebuild
-                )
-                logger.info("index %s synced: %s", name, reports[name])
+            wanted = {PRODUCTS: products, ACTIVITIES: activities}
+            try:
+                reports = _sync(settings.chroma_url, directory, wanted, embedder, rebuild, progress)
+            except (ChromaError, IndexDamagedError, sqlite3.DatabaseError) as exc:
+                if not rebuild or settings.chroma_url:
+                    raise
+                # Chroma cannot read its own directory: nothing in it is worth keeping (SQL is
+                # the truth), so start from an empty one.
+                logger.warning("rebuilding a damaged Chroma directory from scratch: %s", exc)
+                discard_local_index(directory)
+                reports = _sync(None, directory, wanted, embedder, rebuild, progress)
     except VectorIndexError as exc:
         raise RetrievalError(str(exc)) from exc
-    except ChromaError as exc:
+    except (ChromaError, sqlite3.DatabaseError) as exc:
         raise RetrievalError(
             f"the Chroma index failed ({exc}); if it persists, the index is damaged: run "
             "`shopassist index --rebuild` (SQL is the source of truth, nothing is lost)"
         ) from exc
     return IndexReport(reports[PRODUCTS], reports[ACTIVITIES])
+
+
+def _sync(
+    url: str | None,
+    directory: Path,
+    wanted: dict[str, list[IndexItem]],
+    embedder: CachedEmbedder,
+    rebuild: bool,
+    progress: bool,
+) -> dict[str, SyncReport]:
+    """Sync each collection of ``wanted`` and read it back (the caller holds the lock)."""
+    client = make_client(path=directory, url=url)
+    reports = {}
+    for name, items in wanted.items():
+        index = ChromaIndex.open(
+            client, name, dim=embedder.dim, embedder_name=embedder.name, rebuild=rebuild
+        )
+        reports[name] = sync_index(index, items, embedder, progress=progress, rebuild=rebuild)
+        index.verify()
+        logger.info("index %s synced: %s", name, reports[name])
+    return reports
 
 
 def _final_prices(

@@ -7,6 +7,7 @@ Everything here reads; only ``shopassist index`` (and the server's sync task) wr
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from chromadb.errors import ChromaError
 from numpy.typing import NDArray
 
 from assistant.conversation.snapshot import CatalogSnapshot, LiveCatalog
@@ -24,6 +26,7 @@ from assistant.understanding import TextEmbedder, Vocabulary
 from retrieval import (
     ChromaIndex,
     Embedder,
+    IndexDamagedError,
     ReloadingIndex,
     SearchIndex,
     VectorIndexError,
@@ -88,33 +91,79 @@ def catalog_vocabulary(snapshot: CatalogSnapshot, embedder: TextEmbedder | None)
     )
 
 
+class _Collections:
+    """The products and activities collections, opened again when the local directory was
+    replaced (deleted and rebuilt by ``shopassist index --rebuild``): the old handles would
+    keep reading the old, unlinked files, and their revisions would never move."""
+
+    def __init__(self, directory: Path, url: str | None, embedder: QueryCache) -> None:
+        self._directory = directory
+        self._url = url
+        self._embedder = embedder
+        self._open()
+
+    def _file(self) -> tuple[int, int] | None:
+        if self._url:
+            return None
+        try:
+            stat = (self._directory / "chroma.sqlite3").stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _open(self) -> None:
+        dim, name = self._embedder.dim, self._embedder.name
+        client = make_client(path=self._directory, url=self._url)
+        self.products = ChromaIndex.open(client, PRODUCTS, dim=dim, embedder_name=name)
+        self.activities = ChromaIndex.open(client, ACTIVITIES, dim=dim, embedder_name=name)
+        self.file = self._file()
+
+    def revision(self) -> tuple[tuple[int, int] | None, int, int]:
+        """Which directory and revision the collections are at (any change means reload)."""
+        file = self._file()
+        if file != self.file:
+            if file is None:  # do not recreate it empty: keep serving what was loaded
+                raise IndexDamagedError(
+                    f"the Chroma directory {self._directory} is gone: run "
+                    "`shopassist index --rebuild`"
+                )
+            self._open()
+        return self.file, self.products.revision, self.activities.revision
+
+    def load(self) -> SearchIndex:
+        """Both collections, exported into a search index (taken up again first: an in-place
+        ``--rebuild`` replaces them)."""
+        self.products.refresh()
+        self.activities.refresh()
+        return load_search_index(self.products, self.activities)
+
+
 def load_serving_parts(shop: Shop) -> ServingParts:
     """Load the catalog snapshot, the search index (reloading on change) and the embedder.
 
     Raises:
         RetrievalError: The index is empty or missing (run ``shopassist index``), was built
-            with another embedder, or the Chroma server is unreachable.
+            with another embedder, is damaged (run ``shopassist index --rebuild``), or the
+            Chroma server is unreachable.
     """
     settings = shop.settings
     start = time.perf_counter()
     embedder = QueryCache(make_embedder(settings.embedder))
     try:
-        client = make_client(path=Path(settings.var_dir) / "chroma", url=settings.chroma_url)
-        products = ChromaIndex.open(client, PRODUCTS, dim=embedder.dim, embedder_name=embedder.name)
-        activities = ChromaIndex.open(
-            client, ACTIVITIES, dim=embedder.dim, embedder_name=embedder.name
-        )
-        if products.count() == 0:
+        source = _Collections(Path(settings.var_dir) / "chroma", settings.chroma_url, embedder)
+        if source.products.count() == 0:
             raise RetrievalError(
                 "the search index is empty: build the catalog (`shopassist data demo` or "
                 "`shopassist catalog import`) and run `shopassist index`"
             )
-        live = ReloadingIndex(
-            load=lambda: load_search_index(products, activities),
-            revision=lambda: (products.revision, activities.revision),
-        )
+        live = ReloadingIndex(load=source.load, revision=source.revision)
     except VectorIndexError as exc:
         raise RetrievalError(str(exc)) from exc
+    except (ChromaError, sqlite3.DatabaseError) as exc:
+        raise RetrievalError(
+            f"the search index cannot be read ({exc}): the Chroma index is damaged; run "
+            "`shopassist index --rebuild` (SQL is the source of truth, nothing is lost)"
+        ) from exc
     catalog = LiveCatalog(shop.sessions)
     snapshot = catalog.current()
     vocabulary = catalog_vocabulary(snapshot, embedder)

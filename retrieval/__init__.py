@@ -5,6 +5,7 @@ from __future__ import annotations
 from retrieval._filters import Filters
 from retrieval._index_errors import (
     ChromaUnavailableError,
+    IndexDamagedError,
     IndexLockedError,
     IndexMismatchError,
     VectorIndexError,
@@ -32,7 +33,13 @@ from retrieval.embedders import (
     UseEmbedder,
     make_embedder,
 )
-from retrieval.index import SCHEMA_VERSION, ChromaIndex, IndexExport, make_client
+from retrieval.index import (
+    SCHEMA_VERSION,
+    ChromaIndex,
+    IndexExport,
+    discard_local_index,
+    make_client,
+)
 from retrieval.metrics import mrr, ndcg_at_k, recall_at_k, recall_vs_exact
 from retrieval.search import DEFAULT_MODE, Hit, Mode, SearchIndex, SearchResult
 from retrieval.sync import SyncReport, sync_index
@@ -56,6 +63,7 @@ __all__: list[str] = [
     "ActivityMeta",
     "ChromaIndex",
     "ChromaUnavailableError",
+    "IndexDamagedError",
     "IndexExport",
     "IndexItem",
     "IndexLockedError",
@@ -66,6 +74,7 @@ __all__: list[str] = [
     "VectorIndexError",
     "activities_for_category_where",
     "category_subtree_where",
+    "discard_local_index",
     "index_lock",
     "live_where",
     "make_client",

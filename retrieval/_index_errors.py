@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ChromaUnavailableError",
+    "IndexDamagedError",
     "IndexLockedError",
     "IndexMismatchError",
     "VectorIndexError",
@@ -24,3 +25,8 @@ class ChromaUnavailableError(VectorIndexError):
 
 class IndexLockedError(VectorIndexError):
     """Another writer holds the index lock (``shopassist index`` or the server's sync)."""
+
+
+class IndexDamagedError(VectorIndexError):
+    """The local Chroma directory cannot be read back (a damaged SQLite file or HNSW segment):
+    rebuild it from SQL."""

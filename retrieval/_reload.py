@@ -93,9 +93,15 @@ class ReloadingIndex:
         self._index = load()
         self._checked = time.monotonic()
         self.reloads = 0
+        self.error: str | None = None
+        """Why the last revision check or reload failed (``None`` once one succeeds again)."""
 
     def current(self) -> SearchIndex:
-        """The index for the source's latest revision (reloading first if it moved)."""
+        """The index for the source's latest revision (reloading first if it moved).
+
+        When the source cannot be read (a damaged or deleted index), the last index loaded
+        keeps answering and :attr:`error` says why; the next check tries again.
+        """
         now = time.monotonic()
         if now - self._checked < self.check_every_s or not self._lock.acquire(blocking=False):
             return self._index
@@ -107,6 +113,11 @@ class ReloadingIndex:
                 self._index = self._load()
                 self._seen = seen
                 self.reloads += 1
+            self.error = None
+        except Exception as exc:  # any reader failure: keep serving what was loaded
+            if self.error is None:
+                logger.error("the search index cannot be reloaded (serving the last one): %s", exc)
+            self.error = str(exc) or type(exc).__name__
         finally:
             self._lock.release()
         return self._index

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +30,25 @@ from urllib.parse import urlsplit
 import numpy as np
 from numpy.typing import NDArray
 
-from retrieval._index_errors import ChromaUnavailableError, IndexMismatchError
+from retrieval._index_errors import (
+    ChromaUnavailableError,
+    IndexDamagedError,
+    IndexMismatchError,
+)
 from retrieval._index_meta import IndexItem
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-__all__ = ["MAX_LIST_ITEMS", "SCHEMA_VERSION", "ChromaIndex", "IndexExport", "make_client"]
+__all__ = [
+    "MAX_LIST_ITEMS",
+    "SCHEMA_VERSION",
+    "ChromaIndex",
+    "IndexExport",
+    "discard_local_index",
+    "make_client",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +70,10 @@ them as ordinary tuples under ``KEY``.
 
 _PACKED = "@json"
 
+_DB_FILE = "chroma.sqlite3"
+_OPENED: dict[str, tuple[int, int] | None] = {}
+"""Local Chroma directories this process opened -> the identity of their SQLite file then."""
+
 
 def _settings() -> Any:
     from chromadb.config import Settings
@@ -77,6 +93,7 @@ def make_client(path: Path | None = None, url: str | None = None) -> ClientAPI:
     Raises:
         ValueError: Neither given, or a malformed URL.
         ChromaUnavailableError: The server does not answer.
+        IndexDamagedError: The local directory cannot be opened (rebuild it).
     """
     import chromadb
 
@@ -103,7 +120,63 @@ def make_client(path: Path | None = None, url: str | None = None) -> ClientAPI:
     if path is None:
         raise ValueError("give a Chroma directory (path) or a server URL")
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path, settings=_settings())
+    key = str(path.resolve())
+    if key in _OPENED and _OPENED[key] != _file_id(path / _DB_FILE):
+        # The directory was deleted or rebuilt by someone else since this process opened it:
+        # chromadb would hand back its cached client, still reading the old (unlinked) files.
+        _forget_system(path)
+    try:
+        client = chromadb.PersistentClient(path, settings=_settings())
+    except Exception as exc:  # a damaged directory fails in many ways (see below)
+        _forget_system(path)
+        # chromadb 1.5 cleans up a failed open twice, so an AttributeError may hide the cause
+        cause = exc.__context__ if isinstance(exc, AttributeError) and exc.__context__ else exc
+        raise IndexDamagedError(
+            f"the Chroma directory {path} cannot be opened ({cause}): the index is damaged; "
+            "run `shopassist index --rebuild` (SQL is the source of truth, nothing is lost)"
+        ) from exc
+    _OPENED[key] = _file_id(path / _DB_FILE)
+    return client
+
+
+def discard_local_index(path: Path) -> None:
+    """Delete a local Chroma directory that cannot be opened any more, to build it again.
+
+    Hold :func:`retrieval.index_lock` around it. Clients of ``path`` this process made earlier
+    are dropped from chromadb's cache (the next :func:`make_client` starts afresh).
+
+    Args:
+        path: The directory given to :func:`make_client`.
+    """
+    _forget_system(path)
+    if path.exists():
+        shutil.rmtree(path)
+        logger.warning("removed the unreadable Chroma directory %s", path)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _forget_system(path: Path) -> None:
+    """Drop chromadb's cached client system of the directory ``path``.
+
+    chromadb keeps one system per directory for the life of the process and offers no public
+    way to drop just one (``clear_system_cache`` drops them all), hence its private maps. The
+    old system is not stopped: clients still holding it keep their (stale) view until dropped.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = path.resolve()
+    systems = SharedSystemClient._identifier_to_system
+    for identifier in [i for i in systems if Path(i).resolve() == key]:
+        systems.pop(identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+    _OPENED.pop(str(key), None)
 
 
 @dataclass(frozen=True)
@@ -214,6 +287,23 @@ class ChromaIndex:
                 f"{expected}: run `shopassist index --rebuild` to rebuild it"
             )
         return cls(client, collection, dim=dim, embedder=embedder_name)
+
+    def refresh(self) -> None:
+        """Take up the collection of this name again: another process may have rebuilt it
+        (a handle on the dropped collection fails). Never creates it.
+
+        Raises:
+            IndexMismatchError: It was rebuilt for another embedder or dimension.
+            chromadb.errors.NotFoundError: It does not exist (a rebuild is under way).
+        """
+        collection = self._client.get_collection(self.name, embedding_function=None)
+        stored = collection.metadata or {}
+        if (stored.get("dim"), stored.get("embedder")) != (self.dim, self.embedder_name):
+            raise IndexMismatchError(
+                f"Chroma collection {self.name!r} was rebuilt for {stored.get('embedder')!r} "
+                f"(dim {stored.get('dim')}), not {self.embedder_name!r}: restart with that embedder"
+            )
+        self._collection = collection
 
     def reset(self) -> None:
         """Drop the collection and recreate it empty (``--rebuild``).
@@ -341,6 +431,31 @@ class ChromaIndex:
             missing = sorted(set(row) - found)
             raise KeyError(f"not in index {self.name!r}: {missing[:5]} ({len(missing)} in all)")
         return out
+
+    def verify(self) -> int:
+        """Read every record's vector back and run one query, as serving will.
+
+        A sync reads only metadata, so a damaged or missing HNSW segment goes unnoticed by it;
+        this finds it (about a second per 100k records).
+
+        Returns:
+            The number of records.
+
+        Raises:
+            IndexDamagedError: Chroma cannot read the collection back.
+        """
+        from chromadb.errors import ChromaError
+
+        try:
+            n = sum(len(page["ids"]) for page in self._scan(["embeddings"]))
+            if n:
+                self.query(np.full(self.dim, self.dim**-0.5, dtype=np.float32), 1)
+        except ChromaError as exc:
+            raise IndexDamagedError(
+                f"the Chroma collection {self.name!r} cannot be read back ({exc}): the index "
+                "is damaged; run `shopassist index --rebuild` (SQL is the source of truth)"
+            ) from exc
+        return n
 
     def export(self) -> IndexExport:
         """Every record's id, vector and metadata, for in-memory search structures."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from retrieval.embedders._base import Embedder
 
@@ -24,7 +25,9 @@ def make_embedder(spec: str, *, api_key: str | None = None) -> Embedder:
         api_key: bearer token for ``openai:`` specs; ignored otherwise.
 
     Returns:
-        A loaded embedder (local models load their weights here).
+        A loaded embedder (local models load their weights here). ``"use"`` loads once per
+        process and every later call returns that same, thread-safe embedder: loading it
+        takes seconds, and the CLI, the server and the tests ask for it repeatedly.
 
     Raises:
         ValueError: the spec is none of the above; the message lists the choices.
@@ -37,9 +40,7 @@ def make_embedder(spec: str, *, api_key: str | None = None) -> Embedder:
         raise TypeError(f"embedder spec must be a str, got {type(spec).__name__}")
     key = spec.strip()
     if key.lower() == "use":
-        from retrieval.embedders._use import UseEmbedder
-
-        return UseEmbedder()
+        return _use()
     if key.lower() == "minilm":
         from retrieval.embedders._minilm import MiniLMEmbedder
 
@@ -50,3 +51,11 @@ def make_embedder(spec: str, *, api_key: str | None = None) -> Embedder:
 
         return OpenAIEmbedder(match["url"], match["model"].strip(), api_key=api_key)
     raise ValueError(f"unknown embedder spec {spec!r}; choose one of: {', '.join(EMBEDDER_SPECS)}")
+
+
+@cache
+def _use() -> Embedder:
+    """The process's one USE embedder (thread-safe: it serializes its model calls)."""
+    from retrieval.embedders._use import UseEmbedder
+
+    return UseEmbedder()
