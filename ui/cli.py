@@ -156,7 +156,9 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from assistant.app import Shop
     from assistant.indexing import sync_catalog_index
 
-    report = sync_catalog_index(Shop.from_settings(), rebuild=args.rebuild, progress=not args.quiet)
+    report = sync_catalog_index(
+        Shop.from_settings(), rebuild=args.rebuild, progress=not args.quiet, now=args.now
+    )
     print(report.summary())
     return EXIT_OK
 
@@ -167,6 +169,30 @@ def _cmd_claim(args: argparse.Namespace) -> int:
     shop = Shop.from_settings()
     claim = shop.claim(args.user, args.activity, args.idempotency_key, now=args.now)
     _print_json(claim.to_json(shop.currency))
+    return EXIT_OK
+
+
+def _cmd_users_forget(args: argparse.Namespace) -> int:
+    from assistant.app import Shop
+    from assistant.privacy import forget_user
+
+    if not args.yes and sys.stdin.isatty():
+        try:
+            answer = input(
+                f"Forget user {args.user_id!r}? Their messages, carts and personal fields are "
+                "deleted and their events moved to a random pseudonym; this cannot be undone. "
+                "[y/N] "
+            )
+        except EOFError:  # Ctrl-D at the prompt: a no
+            answer = ""
+        if answer.strip().lower() not in {"y", "yes"}:
+            print("shopassist: nothing forgotten", file=sys.stderr)
+            return EXIT_FAILURE
+    report = forget_user(Shop.from_settings(), args.user_id)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(f"user forgotten; {report.summary()}")
     return EXIT_OK
 
 
@@ -375,6 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--rebuild", action="store_true", help="drop both collections and index everything again"
     )
     index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.add_argument(
+        "--now",
+        type=_iso_time,
+        default=None,
+        help="quote the indexed final prices at this ISO 8601 time (default: now)",
+    )
     index.set_defaults(handler=_cmd_index)
 
     deals = sub.add_parser("deals", help="price carts with the deal engine")
@@ -406,6 +438,25 @@ def build_parser() -> argparse.ArgumentParser:
     claim.add_argument("--idempotency-key", help="repeat a claim safely (default: a new key)")
     claim.add_argument("--now", type=_iso_time, help="claim at this ISO 8601 time (default: now)")
     claim.set_defaults(handler=_cmd_claim)
+
+    users = sub.add_parser("users", help="manage shoppers' data (privacy)")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", parser_class=_Parser)
+    users_sub.required = True
+    forget = users_sub.add_parser(
+        "forget",
+        help="delete a user's messages and personal fields; anonymize their events",
+        description="Forget a user in one transaction: delete the messages of all their "
+        "sessions, their session carts and their personal fields (locale, preferences, "
+        "segments), and move their sessions, decisions, impressions, feedback and claims to a "
+        "fresh random pseudonym, so the training logs keep the events but no link to the "
+        "person. Claims keep their amounts, so budgets stay as they are. Asks first unless "
+        "--yes is given or stdin is not a terminal. Exit 2 with one line on stderr for an "
+        "unknown user (never seen, or already forgotten).",
+    )
+    forget.add_argument("user_id", metavar="USER_ID", help="the user to forget")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.add_argument("--json", action="store_true", help="print the counts as one JSON object")
+    forget.set_defaults(handler=_cmd_users_forget)
 
     chat = sub.add_parser(
         "chat",

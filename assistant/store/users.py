@@ -20,12 +20,16 @@ from assistant.store._sql import id_in
 from assistant.store.models import UserRecord
 from assistant.store.products import UpsertOutcome
 
-__all__ = ["UserData", "get_or_create_user", "upsert_users"]
+__all__ = ["PSEUDONYM_PREFIX", "UserData", "get_or_create_user", "upsert_users"]
 
 logger = logging.getLogger(__name__)
 
 _USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
 _BATCH = 500
+
+PSEUDONYM_PREFIX = "forgotten-"
+"""Ids of this form are the pseudonyms of forgotten users (:mod:`assistant.privacy`): reserved,
+so that no shopper, import or claim can ever be attached to one."""
 
 
 def _check_id(user_id: str) -> None:
@@ -33,6 +37,11 @@ def _check_id(user_id: str) -> None:
         raise ValidationError(
             f"user id {user_id!r} must be 1-128 letters, digits or ._:@- and start with a letter "
             "or digit"
+        )
+    if user_id.startswith(PSEUDONYM_PREFIX):
+        raise ValidationError(
+            f"user id {user_id!r} starts with {PSEUDONYM_PREFIX!r}, which is reserved for "
+            "forgotten users; use another id"
         )
 
 
