@@ -15,22 +15,31 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.money import Currency
 
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+
+RATE_STRATEGIES = ("fixed-window", "moving-window", "sliding-window-counter")
+"""The rate-limit strategies of the ``limits`` package that ``rate_limit_strategy`` may name."""
+
 __all__ = [
     "DEMO_ADMIN_PASSWORD",
+    "RATE_STRATEGIES",
     "DEMO_JWT_SECRET",
     "Environment",
     "LLMBackend",
     "Settings",
     "get_settings",
+    "rate_limit_items",
 ]
 
 DEMO_JWT_SECRET = "shopassist-demo-secret-change-me"  # noqa: S105 - refused in prod
@@ -84,6 +93,38 @@ class Settings(BaseSettings):
         description='"promoted": the ranker `shopassist ranker promote` let through (the '
         'heuristic until one is); "heuristic": always the documented heuristic',
     )
+    rate_limit_user: str = Field(
+        default="30/minute",
+        description="requests per user (the token's sub; the body's user_id in dev) on the "
+        'JSON API, in the `limits` notation: "30/minute", "5/second;100/hour"',
+    )
+    rate_limit_ip: str = Field(
+        default="120/minute", description="requests per client address on the JSON API"
+    )
+    rate_limit_load: str = Field(
+        default="100000/minute",
+        description='the raised limit of a verified token with the claim shopassist_rate="load" '
+        "(load tests), per user and per address",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description='"memory://" (per process) or "redis://HOST:PORT[/DB]" (shared by workers)',
+    )
+    rate_limit_strategy: str = Field(
+        default="fixed-window",
+        description='"fixed-window", "moving-window" or "sliding-window-counter"',
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of the proxies whose X-Forwarded-For is honoured "
+        "(JSON list in the environment: '[\"10.0.0.0/8\"]'); empty: never",
+    )
+    session_token_budget: int | None = Field(
+        default=20_000,
+        ge=0,
+        description="LLM tokens (prompt + completion) a session may spend; past it its turns "
+        'run on rules and templates. Empty or "none": no budget',
+    )
 
     @field_validator("currency")
     @classmethod
@@ -99,6 +140,52 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name such as 'UTC' or 'Asia/Shanghai'"
             ) from exc
+        return value
+
+    @field_validator("rate_limit_user", "rate_limit_ip", "rate_limit_load")
+    @classmethod
+    def _rate_limit(cls, value: str, info: ValidationInfo) -> str:
+        rate_limit_items(value, f"SHOPASSIST_{(info.field_name or '').upper()}")
+        return value
+
+    @field_validator("session_token_budget", mode="before")
+    @classmethod
+    def _no_budget(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+            return None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _rate_storage(cls, value: str) -> str:
+        scheme = value.partition("://")[0]
+        if scheme not in ("memory", "redis", "rediss", "redis+unix") or "://" not in value:
+            raise ValueError(
+                f"SHOPASSIST_RATE_LIMIT_STORAGE={value!r} is not supported; use 'memory://' or "
+                "'redis://HOST:PORT[/DB]'"
+            )
+        return value
+
+    @field_validator("rate_limit_strategy")
+    @classmethod
+    def _rate_strategy(cls, value: str) -> str:
+        if value not in RATE_STRATEGIES:
+            raise ValueError(
+                f"SHOPASSIST_RATE_LIMIT_STRATEGY={value!r} is unknown; use one of "
+                + ", ".join(RATE_STRATEGIES)
+            )
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"SHOPASSIST_TRUSTED_PROXIES entry {entry!r} is not an IP address or network"
+                ) from None
         return value
 
     @model_validator(mode="after")
@@ -143,6 +230,30 @@ class Settings(BaseSettings):
     def requires_signed_tokens(self) -> bool:
         """Whether a request without a valid JWT is refused (everywhere but dev)."""
         return self.env is not Environment.DEV
+
+
+def rate_limit_items(value: str, name: str) -> list[RateLimitItem]:
+    """The limits a rate-limit string names (the ``limits`` package's notation).
+
+    Args:
+        value: E.g. ``"30/minute"``, ``"5 per second"`` or ``"10/second;200/hour"``.
+        name: The setting, for the message.
+
+    Raises:
+        ValueError: ``value`` is no rate limit, or allows nothing.
+    """
+    from limits import parse_many  # lazily: only the API server needs the package
+
+    try:
+        items = parse_many(value)
+    except ValueError:
+        items = []
+    if not items or any(item.amount < 1 for item in items):
+        raise ValueError(
+            f"{name}={value!r} is not a rate limit; write e.g. '30/minute', '5 per second' or "
+            "'10/second;200/hour' (at least 1 per period)"
+        )
+    return items
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,9 @@ once and ``/readyz`` turns 200 when the catalog, index and embedder are in.
 
 Identity follows DESIGN.md: ``Authorization: Bearer <JWT>`` (HS256, ``SHOPASSIST_JWT_SECRET``,
 ``sub`` = user id, ``exp``); in dev mode a missing token is accepted and the body's ``user_id``
-trusted. Bodies over 64 KiB are 413, every error is ``{"error": {"code", "message"}}``.
+trusted. Bodies over 64 KiB are 413, every error is ``{"error": {"code", "message"}}``. The JSON
+API's routes (not health, metrics or the widget) are rate-limited per user and per address
+(:mod:`ui.api._limits`, the ``rate_limit_*`` settings): 429 ``rate_limited`` with ``Retry-After``.
 
 Example:
     >>> app = create_app()  # doctest: +SKIP
@@ -23,26 +25,29 @@ import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from assistant.config import Environment, Settings, get_settings
 from assistant.errors import ValidationError
-from ui.api import chat, completions, ops, records
+from ui.api import admin, chat, completions, ops, records
 from ui.api._auth import Authenticator
+from ui.api._deps import RateLimited
 from ui.api._errors import install_error_handlers
+from ui.api._limits import RateLimiter, RateLimits
 from ui.api._metrics import Metrics
 from ui.api._middleware import BodyLimit, RequestLog
 from ui.api._runtime import AssistantFactory, Runtime
+from ui.api._schemas import ErrorResponse
 from ui.gradio_app import mount_ui
 
 if TYPE_CHECKING:
     from assistant.app import Shop
     from assistant.conversation import Assistant
 
-__all__ = ["BODY_LIMIT", "DEV_ORIGINS", "create_app"]
+__all__ = ["BODY_LIMIT", "DEV_ORIGINS", "RateLimits", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +80,7 @@ def create_app(
     clock: Callable[[], datetime] = _utc_now,
     ready_timeout_s: float = 110.0,
     max_concurrent_turns: int = 8,
+    rate_limits: RateLimits | None = None,
 ) -> FastAPI:
     """Build the app (nothing is loaded until it starts).
 
@@ -91,9 +97,12 @@ def create_app(
         clock: The current time (tests pin it to their demo world's).
         ready_timeout_s: How long a request waits for the assistant before a 503.
         max_concurrent_turns: Turns computed at once (worker threads).
+        rate_limits: The per-user and per-address limits (default: the settings'
+            ``rate_limit_*``; tests raise them).
 
     Raises:
-        ValidationError: ``dev`` asked for outside the ``dev`` environment.
+        ValidationError: ``dev`` asked for outside the ``dev`` environment, or limits the
+            limiter cannot use.
     """
     settings = shop.settings if shop is not None else settings or get_settings()
     env_dev = settings.env is Environment.DEV
@@ -105,6 +114,7 @@ def create_app(
     factory = assistant_factory or _default_factory(start_llm)
     auth = Authenticator(settings.jwt_secret.get_secret_value(), dev=dev_mode)
     metrics = Metrics()
+    limiter = RateLimiter(rate_limits or RateLimits.from_settings(settings))
     origins = list(cors_origins)
     for origin in origins:
         if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
@@ -126,17 +136,20 @@ def create_app(
             metrics=metrics,
         )
         app.state.runtime = runtime
+        await limiter.start()
         runtime.start_loading()
         logger.info(
-            "serving %s (env %s, dev identity %s, LLM %s)",
+            "serving %s (env %s, dev identity %s, LLM %s, rate limits %s)",
             served.describe_database(),
             settings.env.value,
             "on" if dev_mode else "off",
             settings.llm_backend.value,
+            limiter.describe(),
         )
         try:
             yield
         finally:
+            await limiter.close()
             if own:
                 served.engine.dispose()
 
@@ -151,9 +164,14 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    app.state.rate_limiter = limiter
     install_error_handlers(app)
-    for module in (chat, completions, records, ops):
-        app.include_router(module.router)
+    limited: dict[int | str, dict[str, Any]] = {
+        429: {"model": ErrorResponse, "description": "`rate_limited`; retry after `Retry-After` s"}
+    }
+    for module in (chat, completions, records, admin):
+        app.include_router(module.router, dependencies=[RateLimited], responses=limited)
+    app.include_router(ops.router)
     mount_ui(app, lambda: app.state.runtime, dev=dev_mode)
     app.add_middleware(BodyLimit, limit=BODY_LIMIT, metrics=metrics)
     app.add_middleware(RequestLog, metrics=metrics)

@@ -32,6 +32,7 @@ from assistant import store
 from assistant.catalog_pricer import PricingContext
 from assistant.claims import claim_coupon
 from assistant.conversation import _coupons, _recommend
+from assistant.conversation._budget import MeteredChat, over_budget
 from assistant.conversation._constraints import TurnConstraints
 from assistant.conversation._recommend import Pricer
 from assistant.conversation.actions import COUPON_TYPES, ActionPolicy, RulesActionPolicy
@@ -116,7 +117,8 @@ class TurnResult:
         decision_id: The logged decision, when a slate was shown.
         versions: Ranker, policy, action policy and LLM versions used.
         llm: What the LLM did: ``understand`` (``off``, ``skipped``, ``used``, ``failed``) and
-            ``reply`` (``off``, ``template``, ``llm``, ``llm_regenerated``, ``failed``).
+            ``reply`` (``off``, ``template``, ``llm``, ``llm_regenerated``, ``failed``); both
+            ``budget`` when the session had spent its token budget, so the LLM was not asked.
     """
 
     session_id: str
@@ -216,6 +218,9 @@ class Assistant:
             phrases recommendation replies; when it fails, that turn runs on rules and
             :attr:`llm_status` becomes ``"degraded"``.
         llm_timeout_s: Per LLM call.
+        session_token_budget: LLM tokens (prompt + completion, as the server reports them) a
+            session may spend; its turns after that run on rules and templates (``None``: no
+            budget; :meth:`from_shop` takes ``SHOPASSIST_SESSION_TOKEN_BUDGET``).
         pricer: One-unit final prices for a shopper (default: the snapshot's
             :class:`~assistant.catalog_pricer.CatalogPricer`, exact and vectorized).
         seed: Seeds the policy's exploration (``None``: fresh entropy).
@@ -237,6 +242,7 @@ class Assistant:
         actions: ActionPolicy | None = None,
         chat: ChatModel | None = None,
         llm_timeout_s: float = 8.0,
+        session_token_budget: int | None = None,
         seed: int | None = None,
     ) -> None:
         self.shop = shop
@@ -252,6 +258,7 @@ class Assistant:
         self.actions: ActionPolicy = actions or RulesActionPolicy()
         self.chat = chat
         self.llm_timeout_s = llm_timeout_s
+        self.session_token_budget = session_token_budget
         self.llm_status = "off" if chat is None else "ok"
         self.rng = np.random.default_rng(seed)
         self.shadow_rng = np.random.default_rng(None if seed is None else seed + 1)
@@ -306,6 +313,7 @@ class Assistant:
             ranker=ranker,
             policies=PolicyServer(shop),
             chat=chat,
+            session_token_budget=shop.settings.session_token_budget,
             seed=seed,
         )
 
@@ -350,12 +358,20 @@ class Assistant:
             read = self._read(session, user_id, session_id, cart, snapshot, now)
         agent_active = bool(read.record and read.record.agent_active)
         llm = {"understand": "off", "reply": "off"}
+        spent = read.state.llm_tokens
+        # The turn's calls go through a meter; a session past its token budget gets none.
+        chat = None
         if self.chat is not None and not agent_active:
+            if over_budget(spent, self.session_token_budget):
+                llm = {"understand": "budget", "reply": "budget"}
+            else:
+                chat = MeteredChat(self.chat)
+        if chat is not None:
             llm["understand"] = "skipped"
             if needs_llm(extraction):
                 with timer("llm_understand"):
                     extraction, llm["understand"] = self._llm_understand(
-                        extraction, message, read.record.summary if read.record else ""
+                        chat, extraction, message, read.record.summary if read.record else ""
                     )
         with timer("understand"):
             intent, next_state = merge(read.state, extraction.intent, extraction.sure)
@@ -369,9 +385,12 @@ class Assistant:
                 ActionKind.HANDOFF, facts={"handoff_reason": "repeated_failure"}, handoff=True
             )
         with timer("reply"):
-            reply, recs, llm["reply"] = self._reply(
-                outcome, intent, now, agent_active, message, timer, on_text
+            reply, recs, reply_source = self._reply(
+                chat, outcome, intent, now, agent_active, message, timer, on_text
             )
+        if llm["reply"] != "budget":
+            llm["reply"] = reply_source
+        next_state.llm_tokens = spent + (chat.tokens if chat is not None else 0)
         if recs:
             next_state.shown = [
                 ShownItem(
@@ -387,6 +406,16 @@ class Assistant:
         with timer("store"):
             sid, decision_id, handoff = self._store(
                 user_id, read, next_state, message, reply, recs, outcome, turn_id, now
+            )
+        if not over_budget(spent, self.session_token_budget) and over_budget(
+            next_state.llm_tokens, self.session_token_budget
+        ):
+            logger.warning(
+                "session %s spent %d LLM tokens, its budget is %s: its next turns answer "
+                "on rules and templates",
+                sid,
+                next_state.llm_tokens,
+                self.session_token_budget,
             )
         versions = {
             "ranker": self.ranker.version,
@@ -426,11 +455,10 @@ class Assistant:
         logger.warning("LLM %s failed, rules mode for this turn: %s", stage, exc)
 
     def _llm_understand(
-        self, extraction: Extraction, message: str, summary: str
+        self, chat: ChatModel, extraction: Extraction, message: str, summary: str
     ) -> tuple[Extraction, str]:
-        assert self.chat is not None
         try:
-            answer = self.chat.complete_json(
+            answer = chat.complete_json(
                 intent_messages(message, summary),
                 INTENT_SCHEMA,
                 max_tokens=96,
@@ -865,6 +893,7 @@ class Assistant:
 
     def _reply(
         self,
+        chat: ChatModel | None,
         outcome: _Outcome,
         intent: ShopperIntent,
         now: datetime,
@@ -896,8 +925,8 @@ class Assistant:
             min_price=intent.min_price,
             **outcome.facts,
         )
-        if self.chat is None or str(outcome.action) not in PHRASED_ACTIONS or not facts.items:
-            return render_reply(facts), recs, "off" if self.chat is None else "template"
+        if chat is None or str(outcome.action) not in PHRASED_ACTIONS or not facts.items:
+            return render_reply(facts), recs, "off" if chat is None else "template"
         request = intent.query or " ".join(intent.categories) or message[:80]
         numbers = [Decimal(n) for n in _NUMBER.findall(message)]
 
@@ -909,7 +938,7 @@ class Assistant:
 
         try:
             guarded = phrase_reply(
-                self.chat,
+                chat,
                 facts,
                 currency=currency,
                 request=request,

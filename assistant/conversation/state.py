@@ -63,6 +63,9 @@ class DialogueState(BaseModel):
     personalization: bool = True
     failures: int = 0
     turns: int = 0
+    llm_tokens: int = 0
+    """LLM tokens (prompt + completion) the session's turns have spent (the pipeline's to
+    update; see :mod:`assistant.conversation._budget`)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> DialogueState:
@@ -115,7 +118,11 @@ def merge(
         and bool(intent.categories)
         and set(intent.categories) != set(state.categories)
     )
-    base = DialogueState(**standing, language=state.language) if restart else state
+    base = (
+        DialogueState(**standing, language=state.language, llm_tokens=state.llm_tokens)
+        if restart
+        else state
+    )
     max_price = intent.max_price if intent.max_price is not None else base.max_price
     min_price = intent.min_price if intent.min_price is not None else base.min_price
     if intent.cheaper and intent.max_price is None:

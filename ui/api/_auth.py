@@ -3,7 +3,9 @@
 DESIGN.md: in ``dev`` a missing token is accepted and the body's ``user_id`` trusted; otherwise a
 missing or bad token is 401 and a body ``user_id`` other than ``sub`` is 403. A token is checked
 in every mode: a bad one is 401 in ``dev`` too. A token whose ``role`` claim is ``"agent"`` (or
-whose ``roles`` list holds it) is a customer-service agent, who may read any session.
+whose ``roles`` list holds it) is a customer-service agent, who may read any session. A verified
+token whose ``shopassist_rate`` claim is ``"load"`` gets the raised rate limit of load tests
+(:data:`RATE_CLAIM`, docs/api.md); nothing unsigned can ask for it.
 """
 
 from __future__ import annotations
@@ -16,18 +18,26 @@ import jwt
 
 from ui.api._errors import ApiError
 
-__all__ = ["Authenticator", "Identity", "mint_token"]
+__all__ = ["LOAD_TIER", "RATE_CLAIM", "Authenticator", "Identity", "mint_token"]
 
 ALGORITHM = "HS256"
+RATE_CLAIM = "shopassist_rate"
+"""The token claim that names a rate tier."""
+LOAD_TIER = "load"
+"""The tier of load-test tokens: ``rate_limit_load`` instead of the per-user and per-IP limits."""
 _BEARER = {"WWW-Authenticate": "Bearer"}
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The caller: ``subject`` from a verified token, or ``None`` (dev, no token)."""
+    """The caller: ``subject`` from a verified token, or ``None`` (dev, no token).
+
+    ``load`` is set only from a verified token's :data:`RATE_CLAIM`.
+    """
 
     subject: str | None
     agent: bool = False
+    load: bool = False
 
     def user_for(self, claimed: str | None, *, what: str = "user_id") -> str:
         """The user a request acts for.
@@ -105,7 +115,7 @@ class Authenticator:
             raise ApiError(401, "invalid_token", "the token's sub must be the user id", _BEARER)
         roles = claims.get("roles")
         agent = claims.get("role") == "agent" or (isinstance(roles, list) and "agent" in roles)
-        return Identity(subject, agent=agent)
+        return Identity(subject, agent=agent, load=claims.get(RATE_CLAIM) == LOAD_TIER)
 
 
 def mint_token(secret: str, user_id: str, *, ttl_s: int = 3600, **claims: Any) -> str:
@@ -114,6 +124,9 @@ def mint_token(secret: str, user_id: str, *, ttl_s: int = 3600, **claims: Any) -
     Example:
         >>> token = mint_token("s" * 32, "u1", role="agent")
         >>> Authenticator("s" * 32, dev=False).identify(f"Bearer {token}").agent
+        True
+        >>> load = mint_token("s" * 32, "loadtest-1", shopassist_rate="load")
+        >>> Authenticator("s" * 32, dev=False).identify(f"Bearer {load}").load
         True
     """
     payload = {"sub": user_id, "exp": int(time.time()) + ttl_s, **claims}
