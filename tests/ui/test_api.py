@@ -130,7 +130,7 @@ def test_stream_reports_a_failing_turn_as_an_error_event(client: TestClient) -> 
         ({"user_id": "u-bad", "message": ""}, 422, "invalid_request"),
         ({"user_id": "u-bad", "message": "   "}, 422, "invalid"),
         ({"user_id": "u-bad"}, 422, "invalid_request"),
-        ({"user_id": "bad id!", "message": "hi"}, 422, "invalid"),
+        ({"user_id": "bad id!", "message": "hi"}, 422, "invalid_request"),
         ({"user_id": "u-bad", "message": 5}, 422, "invalid_request"),
         ({"user_id": "u-bad", "message": "hi", "cart": [{"product_id": "p"}]}, 422, None),
         ({"message": "hi"}, 422, "invalid_request"),

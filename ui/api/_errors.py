@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import (
@@ -30,6 +31,9 @@ from assistant.errors import (
 __all__ = ["ApiError", "error_body", "install_error_handlers", "status_of"]
 
 logger = logging.getLogger(__name__)
+
+_PG_NUL = "cannot contain NUL (0x00)"
+"""How psycopg refuses a NUL in a text parameter."""
 
 _STATUS_CODES = {
     400: "bad_request",
@@ -140,6 +144,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Any:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI's 400 for a JSON body it cannot decode at all (not UTF-8): as malformed
+            # as any other broken JSON, so the same 422 (found by the schemathesis fuzz).
+            return _json(request, 422, "malformed_json", "the body is not valid UTF-8 JSON")
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return _json(request, exc.status_code, code, message, exc.headers)
@@ -148,8 +156,17 @@ def install_error_handlers(app: FastAPI) -> None:
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
         return _json(request, 500, "internal", "internal error; the server log has the details")
 
+    async def data_error(request: Request, exc: Exception) -> Any:
+        assert isinstance(exc, DataError)
+        if _PG_NUL in str(exc.orig):
+            # A NUL in a path or query parameter reaches PostgreSQL, which refuses it in text
+            # (the body's ids are refused by their pattern first): the caller's fault, not ours.
+            return _json(request, 422, "invalid_request", "text may not hold NUL characters")
+        return await unexpected(request, exc)
+
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(ShopAssistError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DataError, data_error)
     app.add_exception_handler(Exception, unexpected)

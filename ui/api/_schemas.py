@@ -6,7 +6,7 @@ break); response models document the contract in the OpenAPI schema.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +26,22 @@ __all__ = [
 ]
 
 MAX_MESSAGE_CHARS = 2000
+MAX_MONEY = 10**12
+"""The largest amount a request may carry, in whole currency units (SQL stores minor units in
+64-bit integers)."""
+MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+"""A non-negative decimal amount with at most two decimals (what ``Currency.parse`` reads)."""
 _ID = 128
+ID_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+"""What any other id or key may hold: no control characters (PostgreSQL refuses NUL in text, and
+an id is logged)."""
+_SPACE = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+KEY_PATTERN = rf"^[^\x00-\x1f\x7f]*[^{_SPACE}][^\x00-\x1f\x7f]*$"
+"""An idempotency key: :data:`ID_PATTERN` and not blank (the claim engine strips it; the
+whitespace is spelt out, as each regex engine reads ``\\s`` its own way)."""
+USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+"""What a user id may be (``assistant.store.users``; ids starting ``forgotten-`` are reserved
+too)."""
 
 
 class _Request(BaseModel):
@@ -36,7 +51,7 @@ class _Request(BaseModel):
 class CartLineIn(_Request):
     """One line of the host site's cart."""
 
-    product_id: str = Field(min_length=1, max_length=_ID)
+    product_id: str = Field(min_length=1, max_length=_ID, pattern=ID_PATTERN)
     quantity: int = Field(ge=1, le=999)
 
 
@@ -46,10 +61,14 @@ class ChatRequest(_Request):
     user_id: str | None = Field(
         default=None,
         max_length=_ID,
+        pattern=USER_ID_PATTERN,
         description="the shopper; must equal the token's sub (required without a token, dev)",
     )
     session_id: str | None = Field(
-        default=None, max_length=_ID, description="continue this session; null starts one"
+        default=None,
+        max_length=_ID,
+        pattern=ID_PATTERN,
+        description="continue this session; null starts one",
     )
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
     locale: str | None = Field(
@@ -69,20 +88,24 @@ class ChatRequest(_Request):
 class ClaimRequest(_Request):
     """``POST /v1/claims``."""
 
-    user_id: str | None = Field(default=None, max_length=_ID)
-    activity_id: str = Field(min_length=1, max_length=_ID)
-    idempotency_key: str = Field(min_length=1, max_length=200)
+    user_id: str | None = Field(default=None, max_length=_ID, pattern=USER_ID_PATTERN)
+    activity_id: str = Field(min_length=1, max_length=_ID, pattern=ID_PATTERN)
+    idempotency_key: str = Field(min_length=1, max_length=200, pattern=KEY_PATTERN)
 
 
 class FeedbackRequest(_Request):
     """``POST /v1/feedback``; the same ``event_id`` twice has one effect."""
 
-    event_id: str = Field(min_length=1, max_length=200)
-    impression_id: str = Field(min_length=1, max_length=_ID)
+    event_id: str = Field(min_length=1, max_length=200, pattern=ID_PATTERN)
+    impression_id: str = Field(min_length=1, max_length=_ID, pattern=ID_PATTERN)
     type: Literal["click", "claim", "add_to_cart", "purchase", "dismiss"]
-    claim_id: str | None = Field(default=None, max_length=_ID)
-    order_id: str | None = Field(default=None, max_length=_ID)
-    value: str | int | None = Field(
+    claim_id: str | None = Field(default=None, max_length=_ID, pattern=ID_PATTERN)
+    order_id: str | None = Field(default=None, max_length=_ID, pattern=ID_PATTERN)
+    value: (
+        Annotated[str, Field(pattern=MONEY_PATTERN)]
+        | Annotated[int, Field(ge=0, le=MAX_MONEY)]
+        | None
+    ) = Field(
         default=None, description="money in the shop currency as a decimal string, e.g. '59.90'"
     )
     quantity: int | None = Field(default=None, ge=1, le=999)
@@ -98,7 +121,7 @@ class ContentPart(_Request):
 class CompletionMessage(_Request):
     """An OpenAI chat message."""
 
-    role: str
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[ContentPart] | None = None
 
     def text(self) -> str:
@@ -113,10 +136,20 @@ class CompletionRequest(_Request):
     ``session_id`` and ``cart`` are shopassist extensions (``extra_body`` in the openai client)."""
 
     model: str | None = None
-    messages: list[CompletionMessage] = Field(min_length=1, max_length=200)
-    user: str | None = Field(default=None, max_length=_ID, description="the shopper's user id")
+    messages: list[CompletionMessage] = Field(
+        min_length=1,
+        max_length=200,
+        description="the conversation; the last user message is the turn",
+        # At least one user message (a 422 otherwise), said in the schema too.
+        json_schema_extra={
+            "contains": {"type": "object", "properties": {"role": {"const": "user"}}}
+        },
+    )
+    user: str | None = Field(
+        default=None, max_length=_ID, pattern=USER_ID_PATTERN, description="the shopper's user id"
+    )
     stream: bool = False
-    session_id: str | None = Field(default=None, max_length=_ID)
+    session_id: str | None = Field(default=None, max_length=_ID, pattern=ID_PATTERN)
     cart: list[CartLineIn] | None = Field(default=None, max_length=100)
 
 

@@ -74,7 +74,15 @@ def _chunk(cid: str, created: int, model: str, delta: dict[str, Any], **extra: A
 @router.post(
     "/v1/chat/completions",
     response_model=None,
-    responses={s: {"model": ErrorResponse} for s in (401, 403, 404, 413, 422, 503)},
+    responses={
+        200: {
+            "content": {"application/json": {}, "text/event-stream": {}},
+            "description": "a `chat.completion`, or with `stream: true` server-sent "
+            "`chat.completion.chunk` events ending in `data: [DONE]` (the last chunk carries "
+            "`shopassist`)",
+        },
+        **{s: {"model": ErrorResponse} for s in (401, 403, 404, 413, 422, 503)},
+    },
 )
 async def completions(body: CompletionRequest, runtime: RuntimeDep, identity: IdentityDep) -> Any:
     """OpenAI-compatible chat completion; recommendations in the extra ``shopassist`` field."""
