@@ -19,6 +19,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +40,7 @@ from assistant.store import (
     get_or_create_user,
     user_deal_state,
 )
+from assistant.store.feedback import retry_when_locked
 
 __all__ = ["CLAIM_REFUSAL_CODES", "Claim", "claim_coupon"]
 
@@ -149,13 +151,17 @@ def claim_coupon(
             ``per_user_limit``, ``expired`` or ``not_eligible``.
         UnknownEntityError: no such activity.
         InputError: an empty or overlong key, or a key already used for another claim.
+        StoreError: SQLite's write lock stayed busy for a minute (a burst of writers).
     """
     now = aware(now, "now")
     key = idempotency_key.strip()
     if not key or len(key) > _MAX_KEY:
         raise ValidationError(f"idempotency_key must be 1-{_MAX_KEY} characters")
     try:
-        return _claim_once(sessions, user_id, activity_id, key, now, shipping_fee)
+        return retry_when_locked(
+            partial(_claim_once, sessions, user_id, activity_id, key, now, shipping_fee),
+            what="claiming a coupon",
+        )
     except IntegrityError:
         # A concurrent request with the same key committed first (keys are unique in SQL).
         with sessions() as session:

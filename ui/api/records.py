@@ -21,6 +21,7 @@ from assistant.store import (
     SessionRecord,
     record_feedback,
 )
+from assistant.store.feedback import retry_when_locked
 from ui.api._auth import Identity
 from ui.api._deps import IdentityDep, RuntimeDep
 from ui.api._errors import ApiError
@@ -79,20 +80,25 @@ def _record(runtime: Runtime, identity: Identity, body: FeedbackRequest) -> bool
         quantity=body.quantity,
         created_at=runtime.clock(),
     )
-    with shop.sessions.begin() as session:
-        # Take SQLite's write lock before reading: a read transaction cannot be upgraded once
-        # another writer has committed ("database is locked" under concurrent feedback).
-        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        owner = session.scalar(
-            select(DecisionRecord.user_id)
-            .join(ImpressionRecord, ImpressionRecord.decision_id == DecisionRecord.id)
-            .where(ImpressionRecord.id == body.impression_id)
-        )
-        if owner is None:
-            raise UnknownEntityError(f"unknown impression id {body.impression_id!r}")
-        if identity.subject is not None and not identity.may_read(owner):
-            raise ApiError(403, "forbidden", "this impression was shown to another user")
-        return record_feedback(session, event)
+
+    def write() -> bool:
+        with shop.sessions.begin() as session:
+            # Take SQLite's write lock before reading: a read transaction cannot be upgraded
+            # once another writer has committed ("database is locked" under concurrent feedback).
+            session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            owner = session.scalar(
+                select(DecisionRecord.user_id)
+                .join(ImpressionRecord, ImpressionRecord.decision_id == DecisionRecord.id)
+                .where(ImpressionRecord.id == body.impression_id)
+            )
+            if owner is None:
+                raise UnknownEntityError(f"unknown impression id {body.impression_id!r}")
+            if identity.subject is not None and not identity.may_read(owner):
+                raise ApiError(403, "forbidden", "this impression was shown to another user")
+            return record_feedback(session, event)
+
+    # A burst of writers can keep SQLite's lock longer than one busy timeout.
+    return retry_when_locked(write, what="recording feedback")
 
 
 @router.post(
