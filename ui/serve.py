@@ -1,19 +1,30 @@
 """``shopassist serve``: the JSON API, its docs and the widget on one port (uvicorn).
 
 Wire it into the CLI with ``add_serve_command(sub)``; heavy imports (FastAPI, uvicorn, the
-pipeline) happen only when the command runs.
+pipeline) happen only when the command runs. With ``--workers N`` uvicorn runs N processes on
+the port, each building its app with :func:`app_from_environment` from the options this command
+leaves in ``SHOPASSIST_SERVE_OPTIONS`` (the workers share nothing but the configured stores).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import re
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["add_serve_command"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["OPTIONS_ENV", "add_serve_command", "app_from_environment"]
 
 logger = logging.getLogger(__name__)
+
+OPTIONS_ENV = "SHOPASSIST_SERVE_OPTIONS"
+"""Where ``--workers`` hands the command's options to the worker processes (JSON)."""
 
 
 def _port(text: str) -> int:
@@ -36,6 +47,49 @@ def _origin(text: str) -> str:
     return origin
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    return value
+
+
+def _request_logging() -> None:
+    # Requests and turns log one INFO line each; -v still raises the rest of the logging.
+    for name in ("ui", "assistant"):
+        if logging.getLogger(name).getEffectiveLevel() > logging.INFO:
+            logging.getLogger(name).setLevel(logging.INFO)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``--workers`` process (uvicorn calls it as a factory).
+
+    Reads the options ``shopassist serve`` put in :data:`OPTIONS_ENV` (none: the defaults) and
+    the ``SHOPASSIST_*`` settings, as ``uvicorn --factory ui.serve:app_from_environment`` does
+    outside the CLI.
+    """
+    from assistant.config import get_settings
+    from ui.server import create_app
+
+    if not logging.getLogger().handlers:  # a fresh worker process: log like the CLI does
+        logging.basicConfig(
+            level=logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+    _request_logging()
+    options = json.loads(os.environ.get(OPTIONS_ENV) or "{}")
+    return create_app(
+        get_settings(),
+        dev=options.get("dev"),
+        cors_origins=options.get("cors_origins", []),
+        start_llm=options.get("start_llm", True),
+    )
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -43,10 +97,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from ui.server import create_app
 
     settings = get_settings()
-    # Requests and turns log one INFO line each; -v still raises the rest of the logging.
-    for name in ("ui", "assistant"):
-        if logging.getLogger(name).getEffectiveLevel() > logging.INFO:
-            logging.getLogger(name).setLevel(logging.INFO)
+    _request_logging()
+    # Built here even with --workers: a refused option fails once, before any worker starts.
     app = create_app(
         settings,
         dev=args.dev,
@@ -65,14 +117,22 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     allowed = ", ".join(args.cors_origin) or ("localhost pages (dev)" if dev else "none")
     logger.info(
         "shopassist on %s: shopper UI %s/ui, API docs %s/docs, widget %s/widget.js; "
-        "pages that may call the API (CORS): %s",
+        "pages that may call the API (CORS): %s; %d worker process%s",
         base,
         base,
         base,
         base,
         allowed,
+        args.workers,
+        "" if args.workers == 1 else "es",
     )
-    uvicorn.run(app, **config)
+    if args.workers == 1:
+        uvicorn.run(app, **config)
+        return 0
+    os.environ[OPTIONS_ENV] = json.dumps(
+        {"dev": args.dev, "cors_origins": args.cors_origin, "start_llm": args.start_llm}
+    )
+    uvicorn.run("ui.serve:app_from_environment", factory=True, workers=args.workers, **config)
     return 0
 
 
@@ -118,6 +178,14 @@ def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
         default=True,
         help="start the shared embedded LLM server when none runs (default: yes; "
         "SHOPASSIST_LLM_BACKEND=rules needs none)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes on the port (default 1); each loads its own catalog, index and "
+        "embedder and shares only the configured stores (PostgreSQL, the Chroma server, the "
+        "LLM server), so use them with SHOPASSIST_DATABASE_URL and SHOPASSIST_CHROMA_URL",
     )
     serve.set_defaults(handler=_cmd_serve)
     return serve
