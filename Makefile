@@ -64,6 +64,7 @@ test: check  ## checks, then every test not marked slow, then each benchmark's -
 	$(BIN)/python benchmarks/turns.py --quick
 	$(BIN)/python benchmarks/ranking.py --quick
 	$(BIN)/python benchmarks/policy.py --quick
+	$(BIN)/python benchmarks/load.py --quick
 
 test-full: check  ## checks, every test including slow ones, and the full benchmarks
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -76,6 +77,7 @@ test-full: check  ## checks, every test including slow ones, and the full benchm
 	$(BIN)/python benchmarks/turns.py
 	$(BIN)/python benchmarks/ranking.py
 	$(BIN)/python benchmarks/policy.py
+	$(BIN)/python benchmarks/load.py
 
 bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/deals.py --output docs/deals-latest.md
@@ -89,6 +91,7 @@ bench: $(STAMP)  ## the full benchmarks, output saved under docs/
 	$(BIN)/python benchmarks/turns.py --llm embedded --output docs/assistant.md
 	$(BIN)/python benchmarks/ranking.py --output docs/ranking.md
 	$(BIN)/python benchmarks/policy.py --output docs/policy-latest.md
+	$(BIN)/python benchmarks/load.py --output docs/load.md
 
 clean:  ## remove the venv and local data
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -9,7 +9,9 @@ sentences always comes from the templates, so every card's price and deal reads 
 the reply and in the JSON.
 
 The prompt holds only this turn's facts and a short summary of the session's slots, so it stays
-the same size however long the conversation gets.
+the same size however long the conversation gets. Catalog titles and the request reach the model
+only inside a JSON data block (:func:`~assistant.llm.prompts.data_block`) that the system prompt
+declares to be data, never instructions.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from assistant.conversation.guard import (
 )
 from assistant.conversation.replies import render_reply
 from assistant.llm import ChatModel
+from assistant.llm.prompts import DATA_RULE_EN, DATA_RULE_ZH, data_block, echoes, prompt_windows
 from assistant.money import Currency
 
 __all__ = ["PHRASED_ACTIONS", "phrase_reply", "reply_messages"]
@@ -39,13 +42,14 @@ _SYSTEM = {
         "You are a friendly shopping assistant. Write ONE short sentence in English that "
         "introduces the first pick to the shopper, speaking to them as 'you'. Never write a "
         "number, price, percentage, date or code: use the placeholders exactly as written, "
-        "in curly braces. Example: Take a look at {title_1}: it is {price_1} right now "
-        "({deal_1})."
+        "in curly braces. " + DATA_RULE_EN + " Example: Take a look at {title_1}: it is "
+        "{price_1} right now ({deal_1})."
     ),
     "zh": (
         "你是一位亲切的购物助手。用中文写一句简短的话，向顾客（称“你”）介绍第一个推荐。"
         "不要自己写任何数字、价格、折扣、日期或优惠码：按原样使用花括号里的占位符。"
-        "例如：推荐你看看{title_1}，现在只要{price_1}（{deal_1}）。"
+        + DATA_RULE_ZH
+        + "例如：推荐你看看{title_1}，现在只要{price_1}（{deal_1}）。"
     ),
 }
 _STRICT = {
@@ -54,18 +58,31 @@ _STRICT = {
 }
 _EXAMPLE = {
     "en": (
-        "Request: running shoes\nPicks: 1. Stride Run 2 Running Shoes; 2. Lumi Trail Runner\n"
-        "Use these placeholders: {title_1} {price_1} {deal_1}",
+        "Data: "
+        + data_block(
+            {
+                "request": "running shoes",
+                "picks": ["Stride Run 2 Running Shoes", "Lumi Trail Runner"],
+            }
+        )
+        + "\nUse these placeholders: {title_1} {price_1} {deal_1}",
         "Take a look at {title_1}: it is {price_1} right now ({deal_1}).",
     ),
     "zh": (
-        "Request: 跑步鞋\nPicks: 1. Stride 跑步鞋; 2. Lumi 越野跑鞋\n"
-        "Use these placeholders: {title_1} {price_1} {deal_1}",
+        "Data: "
+        + data_block({"request": "跑步鞋", "picks": ["Stride 跑步鞋", "Lumi 越野跑鞋"]})
+        + "\nUse these placeholders: {title_1} {price_1} {deal_1}",
         "推荐你看看{title_1}，现在只要{price_1}（{deal_1}）。",
     ),
 }
 """One worked exchange: a 0.5B model follows an example far better than instructions."""
 _ECHO = re.compile(r"placeholder|shopper wants|占位符|\{\w+\} *=", re.IGNORECASE)
+_PROMPT_WINDOWS = prompt_windows(
+    [text.split("Example:")[0].split("例如")[0] for text in _SYSTEM.values()]
+    + [DATA_RULE_EN, DATA_RULE_ZH, *_STRICT.values()]
+)
+"""Runs of the instructions (not the worked example, which a reply may well resemble): a
+draft that repeats one is printing its prompt and is refused."""
 _BARE_NAME = re.compile(r"(?<![{\w])(?:title|price|deal|ends|gap|budget)_?\d?(?![\w}])")
 _ADJACENT = re.compile(r"\}\s*\{")
 _SENTENCE_END = re.compile(r"[.!?。！？]")
@@ -77,7 +94,9 @@ def reply_messages(
     """The chat messages asking for the reply's opening sentence.
 
     The model sees the placeholder *names* and the items' titles, never the numbers, so it
-    has nothing to copy wrongly; code fills the placeholders afterwards.
+    has nothing to copy wrongly; code fills the placeholders afterwards. Titles and the
+    request are untrusted (a merchant or a shopper wrote them): they travel only as quoted
+    strings in the JSON data block.
 
     Args:
         facts: The reply's facts.
@@ -87,8 +106,9 @@ def reply_messages(
     """
     lang = facts.language
     offered = [name for name in ("title_1", "price_1", "deal_1", "ends_1") if name in values]
-    titles = "; ".join(f"{i}. {item.title}" for i, item in enumerate(facts.items[:3], start=1))
-    user = f"Request: {request}\nPicks: {titles}\nUse these placeholders: " + " ".join(
+    # Titles and the request are untrusted text: only ever inside the JSON data block.
+    data = data_block({"request": request, "picks": [item.title for item in facts.items[:3]]})
+    user = f"Data: {data}\nUse these placeholders: " + " ".join(
         "{" + name + "}" for name in offered
     )
     example_user, example_reply = _EXAMPLE[lang]
@@ -105,17 +125,26 @@ def reply_messages(
 
 def _one_sentence(text: str) -> str:
     """The draft's first line, cut after its last complete sentence (drafts stop mid-word
-    at ``max_tokens``); an echo of the prompt becomes empty, which the guard refuses."""
+    at ``max_tokens``); an echo of the prompt (or of its instructions) becomes empty, which the
+    guard refuses."""
     line = text.strip().split("\n", 1)[0].strip()
+    # Complete sentences up to the first that repeats the instructions (a 0.5B model goes on
+    # from its answer into its system prompt); the rest of the line is dropped.
+    ends = [m.end() for m in _SENTENCE_END.finditer(line)] or [len(line)]
+    kept, start = "", 0
+    for end in ends:
+        if echoes(line[start:end], _PROMPT_WINDOWS):
+            break
+        kept, start = line[:end], end
     if (
-        _ECHO.search(line)
-        or "{" not in line
-        or _BARE_NAME.search(line.replace("{", " {"))
-        or _ADJACENT.search(line)
+        not kept
+        or _ECHO.search(kept)
+        or "{" not in kept
+        or _BARE_NAME.search(kept.replace("{", " {"))
+        or _ADJACENT.search(kept)
     ):
         return ""  # an echo, no placeholder, a bare placeholder name, or a placeholder list
-    ends = list(_SENTENCE_END.finditer(line))
-    return line[: ends[-1].end()] if ends else line
+    return kept
 
 
 def _list_lines(template: str) -> list[str]:

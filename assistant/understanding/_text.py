@@ -18,7 +18,12 @@ __all__ = [
 MAX_MESSAGE_CHARS = 2000
 """The longest message the extractor accepts (DESIGN.md: longer is 422 ``message_too_long``)."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# Controls, zero-width characters, bidi embeddings / overrides / isolates (U+2066-2069 too: an
+# isolate hides text as well as an override does), the Arabic letter mark and the BOM.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e"
+    r"\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[a-zA-Z]+")
