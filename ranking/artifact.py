@@ -132,6 +132,7 @@ def load_artifact(directory: str | Path) -> Artifact:
         )
     raw = dict(manifest["model_config"])
     raw["hidden"] = tuple(raw["hidden"])
+    raw.setdefault("wide", False)  # written before the wide term existed
     model = DINRanker(DINConfig(**raw))
     state = torch.load(path / WEIGHTS_NAME, map_location="cpu", weights_only=True)
     model.load_state_dict(state)

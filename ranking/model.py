@@ -72,6 +72,10 @@ class DINConfig:
         hidden: MLP widths after the cross network.
         dropout: dropout in the MLP.
         score_head: the head :meth:`DINRanker.score` returns by default.
+        wide: add a linear ("wide", Cheng et al. (2016), "Wide & Deep Learning for
+            Recommender Systems") term of the standardised numeric features to each head's
+            logit, so a frequency-recency-like score is one step away and the deep part learns
+            the residual. Artifacts written before this field load with it off.
     """
 
     n_items: int
@@ -89,6 +93,7 @@ class DINConfig:
     hidden: tuple[int, ...] = (64, 32)
     dropout: float = 0.1
     score_head: Head = "conversion"
+    wide: bool = True
 
     @classmethod
     def for_vocab(cls, vocab: Vocabularies, **overrides: object) -> DINConfig:
@@ -153,6 +158,7 @@ class DINRanker(nn.Module):
             prev = size
         self.mlp = nn.Sequential(*layers)
         self.heads = nn.Linear(prev, len(HEADS))
+        self.wide = nn.Linear(c.n_numeric, len(HEADS), bias=False) if c.wide else None
         self.register_buffer("num_mean", torch.zeros(c.n_numeric))
         self.register_buffer("num_std", torch.ones(c.n_numeric))
         # Platt parameters per head: row = head, columns = (a, b).
@@ -231,22 +237,44 @@ class DINRanker(nn.Module):
             weights, attended = self._attend_rows(batch, cand, hist)
         strength = weights.sum(dim=1, keepdim=True)  # how much of the history speaks for it
         numeric = (batch.numeric - self.num_mean) / self.num_std
-        x0 = torch.cat(
-            [
-                numeric,
-                cand,
-                attended,
-                strength,
-                batch.user_numeric.index_select(0, ri),
-                self.segment_emb(batch.segment.index_select(0, ri)),
-            ],
-            dim=-1,
-        )
+        if batch.n_requests == 1:  # serving: one user row, broadcast (no gather)
+            user = torch.cat([batch.user_numeric, self.segment_emb(batch.segment)], dim=-1)
+            user = user.expand(cand.shape[0], -1)
+        else:
+            user = torch.cat(
+                [
+                    batch.user_numeric.index_select(0, ri),
+                    self.segment_emb(batch.segment.index_select(0, ri)),
+                ],
+                dim=-1,
+            )
+        x0 = torch.cat([numeric, cand, attended, strength, user], dim=-1)
+        if self.training:
+            x = x0
+            for layer in self.cross:
+                x = layer(x0, x)
+            logits: torch.Tensor = self.heads(self.mlp(x))
+        else:
+            logits = self._head_logits_eval(x0)
+        if self.wide is not None:
+            logits = logits + self.wide(numeric)
+        return logits
+
+    def _head_logits_eval(self, x0: torch.Tensor) -> torch.Tensor:
+        """The cross network, MLP and heads in eval mode (no dropout) through functional calls:
+        the same arithmetic as the modules, without their per-call overhead (serving)."""
+        linear = nn.functional.linear
         x = x0
         for layer in self.cross:
-            x = layer(x0, x)
-        logits: torch.Tensor = self.heads(self.mlp(x))
-        return logits
+            assert isinstance(layer, _CrossLayer)
+            x = x0 * linear(x, layer.linear.weight, layer.linear.bias) + x
+        for module in self.mlp:
+            if isinstance(module, nn.Linear):
+                x = linear(x, module.weight, module.bias)
+            elif isinstance(module, nn.ReLU):
+                x = x.relu()
+        out: torch.Tensor = linear(x, self.heads.weight, self.heads.bias)
+        return out
 
     def calibrated_logits(self, batch: Batch) -> torch.Tensor:
         """Platt-scaled logits, shape ``(n, 2)``."""

@@ -13,7 +13,9 @@ Protocol (:func:`build_task`):
   of them for the user-item fields (:class:`~ranking.features.HistoryArrays`).
 * ``next-item``: a training request with a positive yields its positive items, its shown but not
   positive items (hard negatives) and ``negatives`` random items of each positive's
-  ``department`` that are not positive in the request (labels 0, 0). Valid and test: one group
+  ``department`` that are not positive in the request (labels 0, 0), a share of them drawn by
+  popularity (``popular_negatives``), and optionally the user's own recent history items of those
+  departments that the request did not log (``history_negatives``). Valid and test: one group
   per (request, department of a positive), holding *every* catalog item of that department,
   labelled 1 for the request's positives.
 * ``impressions``: rows are the shown events, labels their flags, one group per request.
@@ -83,6 +85,10 @@ class Split:
         user_ids: object ``(n,)``, the row's user id.
         item_ids: object ``(n,)``, the row's item id.
         request_ids: object ``(n,)``, the row's request id.
+        sample_log_q: float32 ``(n,)``, ``next-item`` training rows only (else None): the log
+            of the row's expected count among its request's sampled negatives; 0 for rows kept
+            with certainty (positives, shown items, history negatives). Losses use it to weigh
+            sampled negatives for the whole department they stand for (logQ correction).
     """
 
     batch: Batch
@@ -91,6 +97,7 @@ class Split:
     user_ids: NDArray[np.object_]
     item_ids: NDArray[np.object_]
     request_ids: NDArray[np.object_]
+    sample_log_q: NDArray[np.float32] | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -210,6 +217,7 @@ class _Rows:
     item: NDArray[np.int64]
     labels: NDArray[np.float32]
     groups: NDArray[np.int64]
+    log_q: NDArray[np.float32] | None = None
 
 
 class _Builder:
@@ -393,7 +401,12 @@ class _Builder:
         return _ranges(lo, hi)
 
     def next_item_train(
-        self, requests: NDArray[np.int64], negatives: int, rng: np.random.Generator
+        self,
+        requests: NDArray[np.int64],
+        negatives: int,
+        rng: np.random.Generator,
+        history_negatives: int = 0,
+        popular_negatives: float = 0.0,
     ) -> _Rows:
         pairs = self.pairs_of(requests)
         pos = pairs[self.pair_pos[pairs]]
@@ -404,34 +417,79 @@ class _Builder:
             np.stack([self.pair_click[pos], self.pair_conv[pos]], axis=1),
             np.zeros((len(hard), 2), dtype=bool),
         ]
-        if negatives > 0 and len(pos):
-            req, item = self._sample_negatives(pos, negatives, rng)
+        q_parts = [np.zeros(len(pos)), np.zeros(len(hard))]  # kept with certainty: log 1
+        if history_negatives > 0 and len(pos):
+            req, item = self._history_negatives(pos, history_negatives)
             req_parts.append(req)
             item_parts.append(item)
             label_parts.append(np.zeros((len(req), 2), dtype=bool))
+            q_parts.append(np.zeros(len(req)))
+        if negatives > 0 and len(pos):
+            req, item, q = self._sample_negatives(pos, negatives, rng, popular_negatives)
+            req_parts.append(req)
+            item_parts.append(item)
+            label_parts.append(np.zeros((len(req), 2), dtype=bool))
+            q_parts.append(np.log(q))
         request = np.concatenate(req_parts)
         item = np.concatenate(item_parts)
         labels = np.concatenate(label_parts).astype(np.float32)
+        log_q = np.concatenate(q_parts).astype(np.float32)
         # Rows of a request together, requests in the given (time) order.
         rank = np.empty(int(requests.max(initial=-1)) + 1, dtype=np.int64)
         rank[requests] = np.arange(len(requests))
         order = np.argsort(rank[request], kind="stable")
-        request, item, labels = request[order], item[order], labels[order]
-        return _Rows(request, item, labels, _group_ids(rank[request]))
+        request, item, labels, log_q = request[order], item[order], labels[order], log_q[order]
+        return _Rows(request, item, labels, _group_ids(rank[request]), log_q)
+
+    def _history_negatives(
+        self, pos: NDArray[np.int64], scan: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The user's own past items (among the ``scan`` most recent positive events strictly
+        before the request) in the department of one of the request's positives and not logged
+        in the request: the items evaluation finds hardest to rank below the true one."""
+        reqs = np.unique(self.pair_req[pos])
+        user, rank = self.req_user[reqs], self.req_rank[reqs]
+        start, end = self._count_before("user", user, np.zeros_like(user), rank)
+        _, _, order = self.hist["user"]
+        seq = end[:, None] - 1 - np.arange(scan)[None, :]
+        present = seq >= start[:, None]
+        if not len(order) or not present.any():
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        item = self.pos_event_item[order[np.where(present, seq, 0)]][present]
+        req = np.broadcast_to(reqs[:, None], seq.shape)[present]
+        n_dept = len(self.dept_start) - 1
+        wanted = np.unique(self.pair_req[pos] * n_dept + self.department[self.pair_item[pos]])
+        key = req * n_dept + self.department[item]
+        at = np.minimum(np.searchsorted(wanted, key), len(wanted) - 1)
+        pair = req * self.n_items + item
+        seen = np.minimum(np.searchsorted(self.pair_key, pair), len(self.pair_key) - 1)
+        keep = (wanted[at] == key) & (self.pair_key[seen] != pair)
+        chosen = np.unique(pair[keep])
+        return chosen // self.n_items, chosen % self.n_items
 
     def _sample_negatives(
-        self, pos: NDArray[np.int64], k: int, rng: np.random.Generator
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """``k`` items per positive pair from its department, not positive in its request."""
+        self, pos: NDArray[np.int64], k: int, rng: np.random.Generator, popular: float = 0.0
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """``k`` items per positive pair from its department, not positive in its request: a
+        share ``popular`` drawn in proportion to ``popularity + 1``, the rest uniformly. Also
+        returns each draw's expected count among the ``k`` (``q``, for sampling corrections)."""
         dept = self.department[self.pair_item[pos]]
         start, size = self.dept_start[dept], self.dept_start[dept + 1] - self.dept_start[dept]
         req = np.repeat(self.pair_req[pos], k)
         start, size = np.repeat(start, k), np.repeat(size, k)
+        # No extra draw when popular == 0: the same seed gives the same rows as before.
+        by_pop = rng.random(len(req)) < popular if popular > 0 else np.zeros(len(req), bool)
+        cum = np.concatenate([[0.0], np.cumsum(self.popularity[self.dept_items] + 1.0)])
         item = np.full(len(req), -1, dtype=np.int64)
         todo = np.arange(len(req))
         positives = self.pair_key[self.pair_pos]
         for _ in range(8):  # redraw the few that hit a positive; departments are large
-            draw = self.dept_items[start[todo] + (rng.random(len(todo)) * size[todo]).astype(int)]
+            s, z, u = start[todo], size[todo], rng.random(len(todo))
+            lo, hi = cum[s], cum[s + z]
+            weighted = np.searchsorted(cum, lo + u * (hi - lo), side="right") - 1
+            at = np.where(by_pop[todo], np.clip(weighted, s, s + z - 1), s + (u * z).astype(int))
+            draw = self.dept_items[at]
             key = req[todo] * self.n_items + draw
             at = np.minimum(np.searchsorted(positives, key), len(positives) - 1)
             hit = positives[at] == key
@@ -440,7 +498,9 @@ class _Builder:
             if not len(todo):
                 break
         keep = item >= 0  # a department made only of this request's positives: no negative
-        return req[keep], item[keep]
+        weight = self.popularity[np.maximum(item, 0)] + 1.0
+        q = k * ((1.0 - popular) / size + popular * weight / (cum[start + size] - cum[start]))
+        return req[keep], item[keep], q[keep]
 
     def next_item_eval(
         self, requests: NDArray[np.int64], max_groups: int | None, rng: np.random.Generator
@@ -693,6 +753,7 @@ def _split(builder: _Builder, rows: _Rows, vocab: Vocabularies) -> Split:
         user_ids=builder.user_ids[builder.req_user[rows.request]],
         item_ids=builder.item_ids[rows.item],
         request_ids=builder.request_ids[rows.request],
+        sample_log_q=rows.log_q,
     )
 
 
@@ -700,6 +761,8 @@ def build_task(
     snapshot: Snapshot,
     *,
     negatives: int = 20,
+    history_negatives: int = 0,
+    popular_negatives: float = 0.0,
     max_train_positives: int | None = None,
     max_eval_groups: int | None = 2000,
     seed: int = 0,
@@ -711,6 +774,11 @@ def build_task(
     Args:
         snapshot: a validated snapshot; its manifest's ``task`` picks the protocol.
         negatives: ``next-item`` only: sampled negatives per training positive.
+        history_negatives: ``next-item`` only: scan the user's this many most recent history
+            events and add those of a positive's department, not logged in the request, as
+            negatives (0: none).
+        popular_negatives: ``next-item`` only: the share of the sampled negatives drawn in
+            proportion to ``popularity + 1`` instead of uniformly, in ``[0, 1]``.
         max_train_positives: keep a seeded sample of training requests holding at most this
             many positives (None: all).
         max_eval_groups: keep a seeded sample of at most this many groups in valid and in test
@@ -723,10 +791,15 @@ def build_task(
     Raises:
         SnapshotError: NaN in a numeric column, null flags, events of unknown items, or an
             empty training split (when no ``vocab`` is given).
-        ValueError: a negative ``negatives``, ``max_train_positives`` or ``max_eval_groups``.
+        ValueError: a negative ``negatives``, ``history_negatives``, ``max_train_positives`` or
+            ``max_eval_groups``, or ``popular_negatives`` outside ``[0, 1]``.
     """
-    if negatives < 0:
-        raise ValueError(f"negatives must be >= 0, got {negatives}")
+    if negatives < 0 or history_negatives < 0:
+        raise ValueError(
+            f"negatives and history_negatives must be >= 0, got {negatives}, {history_negatives}"
+        )
+    if not 0.0 <= popular_negatives <= 1.0:
+        raise ValueError(f"popular_negatives must lie in [0, 1], got {popular_negatives}")
     for name, value in (
         ("max_train_positives", max_train_positives),
         ("max_eval_groups", max_eval_groups),
@@ -749,7 +822,9 @@ def build_task(
             ]
         else:
             rows = [
-                builder.next_item_train(train_req, negatives, rngs[1]),
+                builder.next_item_train(
+                    train_req, negatives, rngs[1], history_negatives, popular_negatives
+                ),
                 builder.next_item_eval(valid_req, max_eval_groups, rngs[2]),
                 builder.next_item_eval(test_req, max_eval_groups, rngs[3]),
             ]

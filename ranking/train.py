@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 import torch.distributed as dist
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -85,7 +85,16 @@ class TrainConfig:
         weight_decay: AdamW weight decay.
         patience: epochs without a validation-loss improvement before stopping.
         conversion_weight: weight of the conversion head's loss next to the click head's.
+        listwise_weight: weight of a listwise (softmax) loss on the click logit over each
+            request's rows, next to the pointwise losses (0: pointwise only). Training then
+            shuffles whole requests instead of rows. Calibration is unaffected: Platt scaling
+            on the validation split maps the click logit to a probability either way.
         k: cut-off of NDCG@k and HR@k in the reported metrics.
+        sample_correction: weigh sampled training negatives by their sampling probability
+            (``train_log_q`` of :func:`train_ranker`; see :func:`_loss`).
+        stop_on: what early stopping (and the kept epoch) follows: ``"loss"``, the validation
+            loss; ``"ndcg"``, the validation NDCG@k of the click head over the validation
+            groups (needs ``valid_groups``; falls back to the loss without them).
         progress: show a tqdm bar.
         model: overrides for :class:`~ranking.model.DINConfig` (sizes come from the vocab).
         eval_batch_size: rows per chunk when scoring validation data (bounds memory).
@@ -98,6 +107,9 @@ class TrainConfig:
     weight_decay: float = 1e-2
     patience: int = 3
     conversion_weight: float = 1.0
+    listwise_weight: float = 0.0
+    stop_on: str = "loss"
+    sample_correction: bool = False
     k: int = 10
     progress: bool = True
     model: dict[str, object] = field(default_factory=dict)
@@ -130,11 +142,65 @@ def _labels(labels: ArrayLike, n: int, name: str) -> torch.Tensor:
     return torch.from_numpy(arr)
 
 
-def _loss(model: nn.Module, batch: Batch, y: torch.Tensor, conv_weight: float) -> torch.Tensor:
-    per_head = nn.functional.binary_cross_entropy_with_logits(
-        model(batch), y, reduction="none"
-    ).mean(dim=0)
-    return per_head[0] + conv_weight * per_head[1]
+def _listwise(logits: torch.Tensor, y: torch.Tensor, groups: torch.Tensor) -> torch.Tensor:
+    """Softmax cross-entropy of each positive against every row of its group (ListNet with a
+    one-hot target per positive, as in Cao et al. (2007), "Learning to Rank: From Pairwise
+    Approach to Listwise Approach", ICML), averaged over the positives.
+
+    Args:
+        logits: shape ``(n,)``.
+        y: shape ``(n,)``, 0 or 1.
+        groups: int64, shape ``(n,)``, each row's group in ``[0, u)``.
+    """
+    u = int(groups.max()) + 1 if len(groups) else 0
+    top = torch.full((u,), -math.inf, dtype=logits.dtype, device=logits.device)
+    top = top.scatter_reduce(0, groups, logits.detach(), reduce="amax")
+    shifted = logits - top.index_select(0, groups)
+    total = torch.zeros(u, dtype=logits.dtype, device=logits.device)
+    total = total.index_add(0, groups, shifted.exp())
+    log_prob = shifted - total.log().index_select(0, groups)
+    return -(y * log_prob).sum() / y.sum().clamp_min(1.0)
+
+
+def _loss(
+    model: nn.Module,
+    batch: Batch,
+    y: torch.Tensor,
+    conv_weight: float,
+    listwise_weight: float = 0.0,
+    log_q: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Pointwise cross-entropy of both heads, plus the listwise loss of the click logit.
+
+    With ``log_q`` (shape ``(n,)``, see :attr:`ranking.tasks.Split.sample_log_q`), a sampled
+    negative counts ``1 / q`` times in the cross-entropy (a weighted mean) and its logit is
+    lowered by ``log q`` in the softmax (the logQ correction of sampled softmax, Bengio and
+    Senecal (2008); Yi et al. (2019), RecSys), so both estimate the loss over the whole
+    department, the distribution evaluation ranks.
+    """
+    return _loss_of(model(batch), batch, y, conv_weight, listwise_weight, log_q)
+
+
+def _loss_of(
+    logits: torch.Tensor,
+    batch: Batch,
+    y: torch.Tensor,
+    conv_weight: float,
+    listwise_weight: float,
+    log_q: torch.Tensor | None,
+) -> torch.Tensor:
+    """:func:`_loss` of given logits, shape ``(n, 2)``."""
+    per_row = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
+    if log_q is None:
+        per_head = per_row.mean(dim=0)
+    else:
+        weight = torch.exp(-log_q).unsqueeze(1)
+        per_head = (per_row * weight).sum(dim=0) / weight.sum()
+    loss = per_head[0] + conv_weight * per_head[1]
+    if listwise_weight > 0:
+        click = logits[:, 0] if log_q is None else logits[:, 0] - log_q
+        loss = loss + listwise_weight * _listwise(click, y[:, 0], batch.request_index)
+    return loss
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -166,17 +232,27 @@ def score_logits(model: DINRanker, batch: Batch, chunk: int = 8192) -> torch.Ten
 
 
 def _chunked_loss(
-    model: DINRanker, batch: Batch, y: torch.Tensor, conv_weight: float, chunk: int
-) -> float:
-    """The mean :func:`_loss` over all rows, in chunks (raw logits: before calibration)."""
+    model: DINRanker,
+    batch: Batch,
+    y: torch.Tensor,
+    conv_weight: float,
+    chunk: int,
+    listwise_weight: float = 0.0,
+) -> tuple[float, torch.Tensor]:
+    """The mean :func:`_loss` over all rows, in chunks (raw logits: before calibration; the
+    listwise part over each chunk's share of a request), and the click logits, on the CPU."""
     device = next(model.parameters()).device
     total = 0.0
+    clicks = []
     with torch.inference_mode():
         for start in range(0, len(batch), chunk):
             rows = torch.arange(start, min(start + chunk, len(batch)))
             part = batch.take(rows).to(device)
-            total += float(_loss(model, part, y[rows].to(device), conv_weight)) * len(rows)
-    return total / max(len(batch), 1)
+            logits = model(part)
+            loss = _loss_of(logits, part, y[rows].to(device), conv_weight, listwise_weight, None)
+            total += float(loss) * len(rows)
+            clicks.append(logits[:, 0].float().cpu())
+    return total / max(len(batch), 1), torch.cat(clicks) if clicks else torch.zeros(0)
 
 
 def fit_platt(logits: torch.Tensor, labels: torch.Tensor, steps: int = 100) -> tuple[float, float]:
@@ -259,6 +335,8 @@ def _fit(
     y_valid: torch.Tensor,
     cfg: TrainConfig,
     device: torch.device,
+    valid_groups: NDArray[np.int64] | None = None,
+    log_q: torch.Tensor | None = None,
 ) -> tuple[float, list[dict[str, float]]]:
     """AdamW epochs with early stopping; leaves ``model`` at its best validation loss.
 
@@ -276,7 +354,9 @@ def _fit(
     gen = torch.Generator().manual_seed(cfg.seed)
     train = train.to(device)
     y_train = y_train.to(device)
+    log_q = None if log_q is None else log_q.to(device)
     best_loss, best_state, stale = math.inf, copy.deepcopy(model.state_dict()), 0
+    best_criterion = math.inf
     history: list[dict[str, float]] = []
     show = cfg.progress and rank == 0
     bar = tqdm(range(cfg.max_epochs), desc="ranker", disable=not show, leave=False)
@@ -284,30 +364,55 @@ def _fit(
     for _epoch in bar:
         model.train()
         order = torch.randperm(len(train), generator=gen)
+        if cfg.listwise_weight > 0:  # whole requests in a random order, rows kept together
+            request_order = torch.randperm(train.n_requests, generator=gen)
+            position = torch.empty_like(request_order)
+            position[request_order] = torch.arange(len(request_order))
+            order = torch.argsort(position[train.request_index.cpu()], stable=True)
         if world > 1:
             order = order[rank::world][:per_rank]
         order = order.to(device)
         total = 0.0
         for start in range(0, len(order), cfg.batch_size):
             rows = order[start : start + cfg.batch_size]
-            loss = _loss(net, train.take(rows), y_train[rows], cfg.conversion_weight)
+            loss = _loss(
+                net,
+                train.take(rows),
+                y_train[rows],
+                cfg.conversion_weight,
+                cfg.listwise_weight,
+                None if log_q is None else log_q[rows],
+            )
             opt.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             total += float(loss.detach()) * len(rows)
         model.eval()
-        valid_loss = _chunked_loss(
-            model, valid, y_valid, cfg.conversion_weight, cfg.eval_batch_size
+        valid_loss, valid_clicks = _chunked_loss(
+            model,
+            valid,
+            y_valid,
+            cfg.conversion_weight,
+            cfg.eval_batch_size,
+            cfg.listwise_weight,
         )
         train_loss = total / len(order)
         if world > 1:
             both = torch.tensor([valid_loss, train_loss], dtype=torch.float64, device=device)
             dist.all_reduce(both)
             valid_loss, train_loss = (float(v) / world for v in both)
-        history.append({"train_loss": train_loss, "valid_loss": valid_loss})
+        entry = {"train_loss": train_loss, "valid_loss": valid_loss}
+        criterion = valid_loss
+        if cfg.stop_on == "ndcg" and valid_groups is not None:
+            entry[f"valid_ndcg@{cfg.k}"] = ndcg_at_k(
+                y_valid[:, 0].numpy(), valid_clicks.double().numpy(), valid_groups, cfg.k
+            )
+            criterion = -entry[f"valid_ndcg@{cfg.k}"]
+        history.append(entry)
         bar.set_postfix(train=f"{train_loss:.4f}", valid=f"{valid_loss:.4f}")
-        if valid_loss < best_loss - 1e-5:
-            best_loss, best_state, stale = valid_loss, copy.deepcopy(model.state_dict()), 0
+        if criterion < best_criterion - 1e-5:
+            best_criterion, stale = criterion, 0
+            best_loss, best_state = valid_loss, copy.deepcopy(model.state_dict())
         else:
             stale += 1
             if stale >= cfg.patience:
@@ -336,6 +441,7 @@ def train_ranker(
     *,
     device: str | torch.device | None = None,
     valid_groups: ArrayLike | None = None,
+    train_log_q: ArrayLike | None = None,
 ) -> TrainResult:
     """Train, early-stop and calibrate a :class:`DINRanker`.
 
@@ -350,6 +456,8 @@ def train_ranker(
             is on the CPU either way, ready to save or serve.
         valid_groups: shape ``(len(valid),)``, the validation groups for the reported ranking
             metrics (default: the request).
+        train_log_q: shape ``(len(train),)``, each training row's log sampling count
+            (:attr:`ranking.tasks.Split.sample_log_q`); used when ``config.sample_correction``.
 
     Raises:
         ValueError: labels of the wrong shape or not 0/1, an empty split, or CUDA asked for
@@ -358,6 +466,8 @@ def train_ranker(
     cfg = config or TrainConfig()
     if len(train) == 0 or len(valid) == 0:
         raise ValueError("train and valid must each hold at least one row")
+    if cfg.stop_on not in ("loss", "ndcg"):
+        raise ValueError(f"stop_on must be 'loss' or 'ndcg', got {cfg.stop_on!r}")
     y_train = _labels(train_labels, len(train), "train_labels")
     y_valid = _labels(valid_labels, len(valid), "valid_labels")
     dev = resolve_device(device)
@@ -367,7 +477,13 @@ def train_ranker(
         model = DINRanker(DINConfig.for_vocab(vocab, **cfg.model))
         model.set_normalizer(train.numeric)
         model.to(dev)
-        best_loss, history = _fit(model, train, y_train, valid, y_valid, cfg, dev)
+        groups = None if valid_groups is None else np.asarray(valid_groups, dtype=np.int64)
+        log_q = None
+        if cfg.sample_correction and train_log_q is not None:
+            log_q = torch.as_tensor(np.asarray(train_log_q, dtype=np.float32))
+            if log_q.shape != (len(train),) or not bool(torch.isfinite(log_q).all()):
+                raise ValueError(f"train_log_q must be finite with shape ({len(train)},)")
+        best_loss, history = _fit(model, train, y_train, valid, y_valid, cfg, dev, groups, log_q)
         _calibrate(model, valid, y_valid, cfg.eval_batch_size)
     metrics = evaluate(
         model, valid, y_valid.numpy(), cfg.k, groups=valid_groups, chunk=cfg.eval_batch_size
@@ -410,6 +526,7 @@ def train_task(
         config,
         device=device,
         valid_groups=data.valid.groups,
+        train_log_q=data.train.sample_log_q,
     )
 
 
@@ -441,6 +558,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--negatives", type=int, default=20, help="sampled negatives per positive (20)"
+    )
+    parser.add_argument(
+        "--history-negatives",
+        type=int,
+        default=30,
+        metavar="N",
+        help="add the user's own items of a positive's department among the N most recent "
+        "history events as negatives (30; 0: none)",
+    )
+    parser.add_argument(
+        "--popular-negatives",
+        type=float,
+        default=0.5,
+        metavar="SHARE",
+        help="share of the sampled negatives drawn by popularity (0.5)",
+    )
+    parser.add_argument(
+        "--listwise",
+        type=float,
+        default=1.0,
+        metavar="WEIGHT",
+        help="weight of the listwise softmax loss next to the pointwise ones (1.0; 0: off); "
+        "sampled negatives are corrected for their sampling probability and early stopping "
+        "follows the validation NDCG@10",
     )
     parser.add_argument(
         "--max-train-positives",
@@ -493,6 +634,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         data = build_task(
             snapshot,
             negatives=args.negatives,
+            history_negatives=args.history_negatives,
+            popular_negatives=args.popular_negatives,
             max_train_positives=args.max_train_positives,
             max_eval_groups=args.max_eval_groups,
             seed=args.seed,
@@ -512,8 +655,15 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
     if args.threads is not None:
         torch.set_num_threads(max(1, args.threads))
+    listwise = args.listwise > 0
     config = TrainConfig(
-        seed=args.seed, max_epochs=args.epochs, batch_size=args.batch_size, progress=progress
+        seed=args.seed,
+        max_epochs=args.epochs,
+        batch_size=args.batch_size,
+        progress=progress,
+        listwise_weight=max(args.listwise, 0.0),
+        sample_correction=listwise,
+        stop_on="ndcg" if listwise else "loss",
     )
     started = time.perf_counter()
     result = train_task(data, config, device=device)
@@ -548,6 +698,9 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
                     "seed": args.seed,
                     "epochs": result.epochs,
                     "negatives": args.negatives,
+                    "history_negatives": args.history_negatives,
+                    "popular_negatives": args.popular_negatives,
+                    "listwise_weight": args.listwise,
                     "max_train_positives": args.max_train_positives,
                     "max_eval_groups": args.max_eval_groups,
                     "batch_size": args.batch_size,

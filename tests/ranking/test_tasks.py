@@ -174,6 +174,32 @@ def test_train_rows_positives_hard_and_sampled_negatives(data: RankingData) -> N
     assert (np.diff(train.groups) >= 0).all()
 
 
+def test_history_negatives_are_earlier_items_of_a_positive_department() -> None:
+    data = build_task(_snapshot(), negatives=0, history_negatives=5, progress=False)
+    r2 = _rows(data.train, "r2")
+    # u1 clicked a (D1) in r1, before r2; r2's positive c is in D1 too: a is a negative.
+    assert set(r2) == {"c", "a"}
+    assert data.train.labels[r2["a"]].tolist() == [0, 0]
+    assert set(_rows(data.train, "r1")) == {"a", "b"}  # nothing earlier: no history negative
+    assert set(_rows(data.train, "r3")) == {"d"}  # u2 has no history
+
+
+def test_popular_negatives_follow_popularity_within_the_department() -> None:
+    snap = make_snapshot(n_requests=400, seed=3)
+    col = COL["log_popularity"]
+
+    def mean_popularity(share: float) -> float:
+        data = build_task(snap, negatives=5, popular_negatives=share, seed=1, progress=False)
+        negative = data.train.labels.max(axis=1) == 0
+        return float(data.train.batch.numeric[negative, col].mean())
+
+    assert mean_popularity(1.0) > mean_popularity(0.0)
+    with pytest.raises(ValueError, match="popular_negatives"):
+        build_task(snap, popular_negatives=1.5, progress=False)
+    with pytest.raises(ValueError, match="history_negatives"):
+        build_task(snap, history_negatives=-1, progress=False)
+
+
 def test_prices_come_from_the_request_day_for_every_row(data: RankingData) -> None:
     train, test = data.train, data.test
     a_r1 = _rows(train, "r1")["a"]

@@ -134,7 +134,15 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--out", "--epochs", "--device", "--max-train-positives", "--batch-size"):
+    for option in (
+        "--out",
+        "--epochs",
+        "--device",
+        "--max-train-positives",
+        "--batch-size",
+        "--history-negatives",
+        "--listwise",
+    ):
         assert option in out
 
 
