@@ -37,6 +37,7 @@ from assistant.errors import CatalogImportError, RowError, ValidationError
 from assistant.money import Currency
 from assistant.schedule import aware
 from assistant.store.activities import materialize_occurrences, upsert_activity
+from assistant.store.engine import analyze_tables
 from assistant.store.products import ProductData, UpsertOutcome, upsert_products
 
 __all__ = ["ImportReport", "KindCounts", "import_file", "validate_file"]
@@ -266,6 +267,7 @@ def import_file(
     if isinstance(target, Engine):
         with Session(target) as session, session.begin():
             _apply(session, path, kind, settings, now, report, progress)
+        analyze_tables(target)
     else:
         _apply(target, path, kind, settings, now, report, progress)
     counts = report.counts

@@ -33,7 +33,13 @@ from assistant.store.carts import (
     session_cart_id,
 )
 from assistant.store.deal_state import budget_left, user_deal_state
-from assistant.store.engine import SQLITE_BEGIN_OPTION, make_engine, normalize_url, session_factory
+from assistant.store.engine import (
+    SQLITE_BEGIN_OPTION,
+    analyze_tables,
+    make_engine,
+    normalize_url,
+    session_factory,
+)
 from assistant.store.feedback import FeedbackEvent, record_feedback
 from assistant.store.migrate import check, current, downgrade, head, require_head, upgrade
 from assistant.store.models import (
@@ -94,6 +100,7 @@ __all__ = [
     "activity_from_domain",
     "activity_to_domain",
     "add_to_session_cart",
+    "analyze_tables",
     "budget_left",
     "check",
     "content_hash",

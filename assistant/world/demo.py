@@ -400,6 +400,7 @@ def build_demo(
                 "demo step %s: %d in %.1f s", step.name, counts[step.name], seconds[step.name]
             )
             bar.update(1)
+    store.analyze_tables(shop.engine)
     record = {
         "fingerprint": fingerprint,
         "built_at": moment.isoformat(),
