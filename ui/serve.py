@@ -47,7 +47,8 @@ def _origin(text: str) -> str:
     return origin
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (shared with ``ui.cli``)."""
     try:
         value = int(text)
     except ValueError:
@@ -181,7 +182,7 @@ def add_serve_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers",
-        type=_positive,
+        type=positive_int,
         default=1,
         help="worker processes on the port (default 1); each loads its own catalog, index and "
         "embedder and shares only the configured stores (PostgreSQL, the Chroma server, the "

@@ -13,24 +13,31 @@ Example:
 from __future__ import annotations
 
 import logging
+import random
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.errors import ValidationError
+from assistant.errors import StoreError, ValidationError
 
 __all__ = [
     "SQLITE_BEGIN_OPTION",
     "analyze_tables",
     "make_engine",
     "normalize_url",
+    "retry_when_locked",
     "session_factory",
 ]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 """Execution option naming the SQLite ``BEGIN`` mode of a connection's transactions.
@@ -137,6 +144,41 @@ def analyze_tables(engine: Engine) -> None:
         else:
             connection.exec_driver_sql("ANALYZE")
     logger.info("planner statistics refreshed (ANALYZE) on %s", engine.url.get_backend_name())
+
+
+def retry_when_locked(work: Callable[[], T], *, what: str, deadline_s: float = 60.0) -> T:
+    """Run ``work``, one whole write transaction, again while SQLite reports "database is
+    locked", until ``deadline_s`` has passed.
+
+    SQLite has one writer at a time; a ``BEGIN IMMEDIATE`` waits for the lock only as long as
+    the connection's busy timeout (5 s), and under a burst of writers (64 claims at once on
+    two busy cores) some wait longer than that. The failed transaction has been rolled back,
+    so running it again is safe; other errors, and every error on PostgreSQL, pass through.
+
+    Args:
+        work: Opens, runs and commits the transaction; returns its result.
+        what: What it does, for the log and the error ("claiming a coupon").
+        deadline_s: How long to keep trying.
+
+    Raises:
+        StoreError: still locked after ``deadline_s`` (HTTP 503 ``store_unavailable``).
+    """
+    deadline = time.monotonic() + deadline_s
+    pause = 0.01
+    while True:
+        try:
+            return work()
+        except OperationalError as exc:
+            if "database is locked" not in str(exc.orig):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"the store stayed busy for {deadline_s:.0f} s while {what}; retry later"
+                ) from exc
+            logger.info("SQLite write lock busy while %s; trying again", what)
+        # Jittered so that the waiters do not all come back at the same moment.
+        time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
+        pause = min(pause * 2, 0.5)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,19 +8,14 @@ nothing.
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from assistant.errors import StoreError, UnknownEntityError, ValidationError
+from assistant.errors import UnknownEntityError, ValidationError
 from assistant.schedule import aware
 from assistant.store.carts import add_to_session_cart
 from assistant.store.models import (
@@ -32,46 +27,9 @@ from assistant.store.models import (
     ProductRecord,
 )
 
-__all__ = ["FeedbackEvent", "record_feedback", "retry_when_locked"]
+__all__ = ["FeedbackEvent", "record_feedback"]
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-def retry_when_locked(work: Callable[[], T], *, what: str, deadline_s: float = 60.0) -> T:
-    """Run ``work``, one whole write transaction, again while SQLite reports "database is
-    locked", until ``deadline_s`` has passed.
-
-    SQLite has one writer at a time; a ``BEGIN IMMEDIATE`` waits for the lock only as long as
-    the connection's busy timeout (5 s), and under a burst of writers (64 claims at once on
-    two busy cores) some wait longer than that. The failed transaction has been rolled back,
-    so running it again is safe; other errors, and every error on PostgreSQL, pass through.
-
-    Args:
-        work: Opens, runs and commits the transaction; returns its result.
-        what: What it does, for the log and the error ("claiming a coupon").
-        deadline_s: How long to keep trying.
-
-    Raises:
-        StoreError: still locked after ``deadline_s`` (HTTP 503 ``store_unavailable``).
-    """
-    deadline = time.monotonic() + deadline_s
-    pause = 0.01
-    while True:
-        try:
-            return work()
-        except OperationalError as exc:
-            if "database is locked" not in str(exc.orig):
-                raise
-            if time.monotonic() >= deadline:
-                raise StoreError(
-                    f"the store stayed busy for {deadline_s:.0f} s while {what}; retry later"
-                ) from exc
-            logger.info("SQLite write lock busy while %s; trying again", what)
-        # Jittered so that the waiters do not all come back at the same moment.
-        time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
-        pause = min(pause * 2, 0.5)
 
 
 @dataclass(frozen=True, slots=True)

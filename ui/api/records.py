@@ -21,7 +21,7 @@ from assistant.store import (
     SessionRecord,
     record_feedback,
 )
-from assistant.store.feedback import retry_when_locked
+from assistant.store.engine import retry_when_locked
 from ui.api._auth import Identity
 from ui.api._deps import IdentityDep, RuntimeDep
 from ui.api._errors import ApiError
