@@ -17,7 +17,13 @@ from babel.numbers import get_currency_precision, is_currency
 
 from assistant.errors import ValidationError
 
-__all__ = ["Currency", "percent_of"]
+__all__ = ["MAX_MINOR", "Currency", "percent_of"]
+
+MAX_MINOR = 10**15 - 1
+"""The largest amount in minor units (9,999,999,999,999.99 USD): a cart of 999 of each line
+still sums far inside a 64-bit ``BIGINT`` column."""
+
+_MAX_TEXT = 64  # characters; no real amount is longer
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,25 +44,52 @@ class Currency:
     def parse(self, amount: str | int | Decimal, *, allow_negative: bool = False) -> int:
         """A decimal amount (``"19.99"``, ``19``) in minor units; float is refused.
 
+        The conversion is exact integer arithmetic, never the decimal context's: ``"1e999999999"``
+        or 40 nines are refused as too large rather than overflowing or being rounded.
+
         Raises:
-            ValidationError: not a number, more decimals than the currency has, or negative.
+            ValidationError: not a number, more decimals than the currency has, negative, or
+                beyond :data:`MAX_MINOR`.
         """
         if isinstance(amount, (bool, float)):
             raise ValidationError(f"amount {amount!r} must be a decimal string, not a float")
         try:
-            value = Decimal(str(amount).strip())
+            text = str(amount).strip()
+        except ValueError:  # an int too long for str() (Python's 4,300-digit limit)
+            raise ValidationError("amount is too large") from None
+        shown = repr(text) if len(text) <= 40 else repr(text[:20] + "...")
+        if len(text) > _MAX_TEXT:
+            raise ValidationError(f"amount {shown} is too long to be an amount")
+        try:
+            value = Decimal(text)
         except InvalidOperation:
-            raise ValidationError(f"amount {amount!r} is not a number") from None
+            raise ValidationError(f"amount {shown} is not a number") from None
         if not value.is_finite():
-            raise ValidationError(f"amount {amount!r} is not a finite number")
-        scaled = value.scaleb(self.exponent)
-        if scaled != scaled.to_integral_value():
+            raise ValidationError(f"amount {shown} is not a finite number")
+        sign, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)  # finite
+        if sign and any(digits) and not allow_negative:
+            raise ValidationError(f"amount {shown} is negative")
+        coefficient = int("".join(map(str, digits)))
+        shift = exponent + self.exponent  # minor = coefficient * 10**shift
+        if coefficient == 0:
+            return 0
+        minor: int
+        if shift < 0:
+            if -shift > len(digits) or coefficient % 10**-shift:
+                raise ValidationError(
+                    f"amount {shown} has more than {self.exponent} decimals for {self.code}"
+                )
+            minor = coefficient // 10**-shift
+        elif len(str(coefficient)) + shift > len(str(MAX_MINOR)):
+            minor = MAX_MINOR + 1  # never build 10**999999999
+        else:
+            minor = coefficient * 10**shift
+        if minor > MAX_MINOR:
             raise ValidationError(
-                f"amount {amount!r} has more than {self.exponent} decimals for {self.code}"
+                f"amount {shown} is too large; the most is {self.format(MAX_MINOR)} {self.code}"
             )
-        if value < 0 and not allow_negative:
-            raise ValidationError(f"amount {amount!r} is negative")
-        return int(scaled)
+        return -minor if sign else minor
 
     def format(self, minor: int) -> str:
         """Minor units as a decimal string with the currency's digits (``1999`` -> ``"19.99"``)."""

@@ -38,7 +38,7 @@ from retrieval import (
 if TYPE_CHECKING:
     from assistant.app import Shop
 
-__all__ = ["QueryCache", "ServingParts", "load_serving_parts"]
+__all__ = ["QueryCache", "ServingParts", "index_error", "load_serving_parts"]
 
 logger = logging.getLogger(__name__)
 
@@ -175,3 +175,20 @@ def load_serving_parts(shop: Shop) -> ServingParts:
         live.current().revision,
     )
     return ServingParts(catalog, live.current, embedder, vocabulary)
+
+
+def index_error(index: Callable[[], SearchIndex]) -> str | None:
+    """Why a serving index (:attr:`ServingParts.index`) cannot follow the index on disk, or
+    ``None`` while it can.
+
+    Checks the source first (at most once per ``check_every_s``, reloading when it moved). A
+    reload that fails (the Chroma directory deleted or damaged) leaves turns on the last index
+    loaded; this says so, with what repairs it, so that health checks do not report ``ok``.
+    """
+    index()
+    live = getattr(index, "__self__", None)
+    error = live.error if isinstance(live, ReloadingIndex) else None
+    if error is None:
+        return None
+    hint = "" if "shopassist index" in error else "; run `shopassist index --rebuild`"
+    return f"the search index cannot be reloaded, turns use the one loaded before: {error}{hint}"

@@ -58,7 +58,7 @@ from assistant.schedule import Schedule
 
 __all__ = ["ActivityRow", "Money", "ProductRow", "ScheduleSpec", "ScopeSpec"]
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
 
 
 def _money_text(value: object) -> object:
@@ -103,7 +103,7 @@ class _Row(BaseModel):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not _ID.match(value):
+        if not _ID.fullmatch(value):  # not match + "$", which lets "P1\n" through
             raise ValueError(
                 f"id {value!r} must be 1-128 letters, digits or ._:@- and start with a letter "
                 "or digit"

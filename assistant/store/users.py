@@ -24,7 +24,7 @@ __all__ = ["PSEUDONYM_PREFIX", "UserData", "get_or_create_user", "upsert_users"]
 
 logger = logging.getLogger(__name__)
 
-_USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+_USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}\Z")  # \Z: "$" lets "alice\n" in
 _BATCH = 500
 
 PSEUDONYM_PREFIX = "forgotten-"

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
+from assistant.errors import ValidationError
 from assistant.money import Currency
 
 __all__ = ["AROUND_HIGH", "AROUND_LOW", "Budget", "find_budget"]
@@ -126,10 +127,10 @@ class Budget:
 def _minor(number: str, currency: Currency) -> int | None:
     try:
         value = Decimal(number.replace(",", ""))
-    except InvalidOperation:
-        return None
-    value = value.quantize(Decimal(1).scaleb(-currency.exponent), rounding=ROUND_HALF_UP)
-    return currency.parse(str(value))
+        value = value.quantize(Decimal(1).scaleb(-currency.exponent), rounding=ROUND_HALF_UP)
+        return currency.parse(str(value))
+    except (ArithmeticError, ValidationError):
+        return None  # "under 99999999999999999999999999999 dollars" bounds nothing
 
 
 def _scale(minor: int, factor: Decimal) -> int:

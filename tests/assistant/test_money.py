@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from assistant.errors import ValidationError
-from assistant.money import Currency, percent_of
+from assistant.money import MAX_MINOR, Currency, percent_of
 
 
 def test_parse_and_format_round_trip() -> None:
@@ -28,11 +28,33 @@ def test_parse_and_format_round_trip() -> None:
         ("abc", "is not a number"),
         ("NaN", "not a finite number"),
         (19.99, "not a float"),
+        # Regressions: these raised decimal.Overflow / InvalidOperation / ValueError, or were
+        # silently rounded by the 28-digit decimal context.
+        ("1e999999999", r"'1e999999999' is too large; the most is 9999999999999\.99 USD"),
+        ("Infinity", "not a finite number"),
+        ("-Infinity", "not a finite number"),
+        ("sNaN", "not a finite number"),
+        ("9" * 30, "is too large"),
+        (10**20, "is too large"),
+        pytest.param(10**5000, "is too large", id="int-of-5000-digits"),
+        pytest.param("1" * 5000, r"'1{20}\.\.\.' is too long to be an amount", id="5000-ones"),
+        ("1e-999999999", "more than 2 decimals for USD"),
+        ("10000000000000", "is too large"),
     ],
 )
 def test_parse_refuses(amount: object, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Currency.of("USD").parse(amount)  # type: ignore[arg-type]
+
+
+def test_parse_is_exact_up_to_the_largest_amount() -> None:
+    usd = Currency.of("USD")
+    assert usd.parse("9999999999999.99") == MAX_MINOR
+    assert usd.parse("1E+2") == 10000
+    assert usd.parse("1.000") == 100
+    assert usd.parse("0E-999999999") == 0
+    assert usd.parse("-2.50", allow_negative=True) == -250
+    assert Currency.of("JPY").parse("999999999999999") == MAX_MINOR
 
 
 def test_unknown_currency() -> None:

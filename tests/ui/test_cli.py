@@ -133,6 +133,43 @@ def test_bad_catalog_changes_nothing(shop_env: Path, capsys: pytest.CaptureFixtu
     assert out_file.read_text() == ""
 
 
+@pytest.mark.parametrize("price", ["1e999999999", "Infinity", "9" * 40])
+def test_a_price_beyond_any_amount_is_a_bad_row(
+    shop_env: Path, capsys: pytest.CaptureFixture[str], price: str
+) -> None:
+    # Regression: "1e999999999" escaped as decimal.Overflow, a traceback instead of exit 2.
+    run(capsys, "db", "upgrade")
+    bad = shop_env / "products.csv"
+    bad.write_text(f"id,title,category,brand,price\nP1,ok,a/b,B,1.00\nP2,big,a/b,B,{price}\n")
+    code, out, err = run(capsys, "catalog", "import", str(bad))
+    assert (code, out) == (2, "")
+    assert err.startswith("shopassist: error: ") and err.count("\n") == 1
+    assert "line 3: price: amount" in err
+    assert ("not a finite number" if price == "Infinity" else "is too large") in err
+
+
+def test_a_shipping_fee_beyond_any_amount_is_a_settings_error(
+    shop_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPASSIST_SHIPPING_FEE", "1e999999999")
+    code, out, err = run(capsys, "config")
+    assert (code, out) == (2, "")
+    assert err.startswith("shopassist: error: bad settings: ") and err.count("\n") == 1
+    assert "amount '1e999999999' is too large" in err
+
+
+def test_a_user_id_ending_in_a_newline_is_refused(
+    shop_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Regression: "$" matched before the final newline, so "alice\n" became a second user.
+    run(capsys, "db", "upgrade")
+    assert run(capsys, "catalog", "import", str(EXAMPLES / "products.jsonl"))[0] == 0
+    code, out, err = run(capsys, "deals", "quote", "--user", "alice\n", "--cart", "P1")
+    assert (code, out) == (2, "")
+    assert err.startswith("shopassist: error: user id 'alice\\n' must be 1-128 letters")
+    assert err.count("\n") == 1
+
+
 def test_unknown_products_in_a_cart(shop_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "db", "upgrade")
     code, _, err = run(capsys, "deals", "quote", "--user", "u1", "--cart", "NOPE")

@@ -143,11 +143,18 @@ class Runtime:
             return "error"
         return "ok"
 
-    def index_status(self) -> str:
-        """``ok`` once loaded, ``loading`` before, ``error`` when loading failed."""
-        if self._assistant is not None:
-            return "ok"
-        return "loading" if not self._done.is_set() else "error"
+    def index_status(self) -> tuple[str, str | None]:
+        """``ok`` once loaded, ``loading`` before, ``error`` when loading failed or the loaded
+        index can no longer be reloaded (turns are still answered from it); with the reason
+        for an ``error``. Checks the index on disk, so call it in a worker thread."""
+        if self._assistant is None:
+            if not self._done.is_set():
+                return "loading", None
+            return "error", f"the assistant could not be loaded: {self._failure}"
+        from assistant.serving import index_error  # chromadb and numpy: loaded with the app
+
+        error = index_error(self._assistant.index)
+        return ("ok", None) if error is None else ("error", error)
 
     def llm_status(self) -> str:
         """``ok`` or ``degraded`` (rules instead of the configured LLM, or not loaded yet)."""

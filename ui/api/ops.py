@@ -22,26 +22,38 @@ router = APIRouter(tags=["operations"])
 @router.get("/healthz")
 async def healthz(runtime: RuntimeDep) -> dict[str, Any]:
     """Liveness and the state of each part: ``sql`` (``ok``/``error``), ``index`` (``ok``/
-    ``loading``/``error``), ``llm`` (``ok``/``degraded``: rules instead of the LLM)."""
+    ``loading``/``error``, with ``index_error`` saying why and what repairs it), ``llm``
+    (``ok``/``degraded``: rules instead of the LLM)."""
     sql = await to_thread.run_sync(runtime.sql_status)
-    return {
+    index, index_error = await to_thread.run_sync(runtime.index_status)
+    body: dict[str, Any] = {
         "status": "ok",
         "sql": sql,
-        "index": runtime.index_status(),
+        "index": index,
         "llm": runtime.llm_status(),
         "llm_backend": str(runtime.shop.settings.llm_backend.value),
         "env": str(runtime.shop.settings.env.value),
     }
+    if index_error is not None:
+        body["index_error"] = index_error
+    return body
 
 
-@router.get("/readyz", responses={503: {"description": "still loading, or loading failed"}})
+@router.get(
+    "/readyz", responses={503: {"description": "loading, loading failed, or the index broke"}}
+)
 async def readyz(runtime: RuntimeDep) -> Any:
-    """200 once the data, the index and the embedder are loaded; 503 until then."""
+    """200 once the data, the index and the embedder are loaded and the index on disk can
+    still be read; 503 until then, and while a reload fails (turns are then answered from
+    the index loaded before, but this worker should not get new traffic)."""
     if not runtime.ready:
         error = runtime.not_ready()
         return JSONResponse(
             error_body(error.code, error.message), status_code=503, headers=error.headers
         )
+    _, index_error = await to_thread.run_sync(runtime.index_status)
+    if index_error is not None:
+        return JSONResponse(error_body("index_unavailable", index_error), status_code=503)
     return {"status": "ready"}
 
 

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +193,22 @@ def mount_ui(app: FastAPI, runtime: Callable[[], Runtime], *, dev: bool) -> None
         runtime: Returns the app's runtime (``app.state.runtime`` once started).
         dev: Whether the Shopper tab trusts its user id box (dev mode).
     """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        # Gradio makes its locks with safe_get_lock / safe_get_stop_event, which create and set
+        # a new event loop, never closed, whenever none is running: every app built outside a
+        # loop leaked a few ("ResourceWarning: unclosed socket"). Build inside a short-lived one.
+        async def mount() -> None:
+            _mount_ui(app, runtime, dev=dev)
+
+        with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+            runner.run(mount())
+    else:
+        _mount_ui(app, runtime, dev=dev)
+
+
+def _mount_ui(app: FastAPI, runtime: Callable[[], Runtime], *, dev: bool) -> None:
     import gradio as gr
     from fastapi.responses import RedirectResponse
 

@@ -201,6 +201,48 @@ def test_csv_line_numbers_count_the_header(
     assert dump(db_engine) == before
 
 
+def test_amounts_beyond_the_decimal_context_are_bad_rows(
+    db_engine: Engine, settings: Settings, tmp_path: Path, dump: Callable[[Engine], Dump]
+) -> None:
+    # Regression: "1e999999999" raised decimal.Overflow out of the importer (a traceback, no
+    # line number) and 30 nines were silently rounded to 10**30.
+    csv_path = tmp_path / "products.csv"
+    csv_path.write_text(
+        "id,title,category,brand,price\n"
+        "P1,Shoe,shoes,Stride,60.00\n"
+        "P2,Socks,apparel,Stride,1e999999999\n"
+        "P3,Serum,beauty,Lumi,Infinity\n"
+        f"P4,Cable,tech,Sonic,{'9' * 30}\n"
+        "P5,Balm,beauty,Lumi,NaN\n",
+        encoding="utf-8",
+    )
+    activities = _jsonl(
+        tmp_path / "activities.jsonl",
+        [
+            {"id": "T1", "type": "threshold", "scope": {"all": True},
+             "tiers": [["1e999999999", "5.00"]], "window": LIVE},
+            {"id": "C1", "type": "coupon", "scope": {"all": True}, "amount": "5.00",
+             "budget": "1e-999999999", "window": LIVE},
+        ],
+    )  # fmt: skip
+    before = dump(db_engine)
+    with pytest.raises(CatalogImportError) as products:
+        import_file(db_engine, csv_path, settings, now=NOW)
+    assert products.value.errors == (
+        RowError(3, "price: amount '1e999999999' is too large; the most is 9999999999999.99 USD"),
+        RowError(4, "price: amount 'Infinity' is not a finite number"),
+        RowError(5, f"price: amount '{'9' * 30}' is too large; the most is 9999999999999.99 USD"),
+        RowError(6, "price: amount 'NaN' is not a finite number"),
+    )
+    with pytest.raises(CatalogImportError) as caught:
+        import_file(db_engine, activities, settings, now=NOW)
+    assert caught.value.errors == (
+        RowError(1, "tiers.1: amount '1e999999999' is too large; the most is 9999999999999.99 USD"),
+        RowError(2, "budget: amount '1e-999999999' has more than 2 decimals for USD"),
+    )
+    assert dump(db_engine) == before
+
+
 def test_csv_with_unknown_columns_is_refused_at_the_header(
     db_engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:

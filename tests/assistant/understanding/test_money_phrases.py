@@ -77,6 +77,21 @@ def test_numbers_that_are_not_budgets(vocab: Vocabulary, message: str) -> None:
     assert (intent.min_price, intent.max_price) == (None, None)
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "shoes under 99999999999999999999999999999999 dollars",
+        pytest.param("shoes under $" + "9" * 1900, id="1900-nines"),
+        "about 10000000000000000 bucks",
+        "between 5 and 99999999999999999999999999999999",
+    ],
+)
+def test_amounts_beyond_any_price_are_not_budgets(vocab: Vocabulary, message: str) -> None:
+    # Regression: the decimal context raised InvalidOperation out of the turn.
+    intent = extract(message, vocab).intent
+    assert intent.max_price is None
+
+
 def test_a_later_bound_replaces_an_earlier_one(vocab: Vocabulary) -> None:
     assert extract("under 100, no wait, under 80", vocab).intent.max_price == 8000
 

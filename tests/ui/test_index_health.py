@@ -1,0 +1,107 @@
+"""``/healthz`` and ``/readyz`` tell the truth about the search index after the server loaded
+it: when the index on disk is deleted or damaged, a reload fails and the server keeps answering
+turns from the index it loaded, but health says ``error`` with what repairs it and readiness is
+503 until ``shopassist index --rebuild`` has run (regression: both said ok throughout).
+
+Each test serves a copy of the served demo world, so nothing shared is damaged.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.config import get_settings
+from assistant.conversation import Assistant
+from tests.assistant.conversation.conftest import NOW, served_shop
+from ui.cli import main
+
+from .conftest import Clock, build_app, wait_ready
+from .test_api import RUNNING, error_of
+
+REBUILD_HINT = "run `shopassist index --rebuild`"
+
+
+@pytest.fixture
+def var(served_var: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "var"
+    shutil.copytree(served_var, out)
+    return out
+
+
+@pytest.fixture
+def client(var: Path, clock: Clock) -> Iterator[TestClient]:
+    shop = served_shop(var)
+    try:
+        assistant = Assistant.from_shop(shop, seed=3)
+        assistant.index.__self__.check_every_s = 0.0  # type: ignore[attr-defined]
+        with TestClient(build_app(shop, assistant, clock, dev=True)) as c:
+            wait_ready(c)
+            yield c
+    finally:
+        shop.engine.dispose()
+
+
+def _damage(var: Path, how: str) -> None:
+    chroma = var / "chroma"
+    if how == "deleted":
+        shutil.rmtree(chroma)
+    else:
+        with (chroma / "chroma.sqlite3").open("r+b") as f:
+            f.write(random.Random(4).randbytes(100_000))
+
+
+def _index(var: Path, *argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SHOPASSIST_VAR_DIR", str(var))
+        env.setenv("SHOPASSIST_EMBEDDER", "use")
+        env.setenv("SHOPASSIST_LLM_BACKEND", "rules")
+        env.delenv("SHOPASSIST_DATABASE_URL", raising=False)
+        env.delenv("SHOPASSIST_CHROMA_URL", raising=False)
+        get_settings.cache_clear()
+        try:
+            with redirect_stdout(out), redirect_stderr(out):
+                code = main(["index", "--quiet", "--now", NOW.isoformat(), *argv])
+        finally:
+            get_settings.cache_clear()
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize("how", ["deleted", "garbled"])
+def test_a_broken_index_is_reported_while_turns_go_on(
+    client: TestClient, var: Path, how: str
+) -> None:
+    health = client.get("/healthz").json()
+    assert (health["index"], "index_error" in health) == ("ok", False)
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+    _damage(var, how)
+    health = client.get("/healthz")
+    assert health.status_code == 200  # alive: it still answers
+    body = health.json()
+    assert (body["sql"], body["index"]) == ("ok", "error")
+    assert body["index_error"].startswith("the search index cannot be reloaded")
+    assert REBUILD_HINT in body["index_error"]
+    message = error_of(client.get("/readyz"), 503, "index_unavailable")
+    assert REBUILD_HINT in message
+    turn = client.post("/v1/chat", json={"user_id": "u-health", "message": RUNNING})
+    assert turn.status_code == 200, turn.text
+    assert turn.json()["recommendations"]  # from the index loaded before
+
+
+def test_health_recovers_once_the_index_is_rebuilt(client: TestClient, var: Path) -> None:
+    _damage(var, "deleted")
+    assert client.get("/healthz").json()["index"] == "error"
+    code, printed = _index(var, "--rebuild")
+    assert code == 0, printed
+    health = client.get("/healthz").json()
+    assert (health["index"], "index_error" in health) == ("ok", False)
+    assert client.get("/readyz").json() == {"status": "ready"}
