@@ -31,8 +31,10 @@ Out of reach here, and said so: ranking snapshots already written to files (expo
 shop's own logs, the embedding cache (``var/embeddings.sqlite`` keeps vectors keyed by the
 sha256 of a text, which does not name anyone), and each running server's in-memory LRU of
 recent query embeddings (bounded, gone at restart). A turn already in flight when the forget
-commits can still write under the old id afterwards (on PostgreSQL it fails on the deleted
-user row instead); forget again once the shopper is gone.
+commits writes nothing back: its continued session is no longer the user's (the turn fails as
+an unknown session) and a new session would name the deleted user row (the insert fails). Only
+a turn that had found no user at all creates one under the old id afterwards; forget again once
+the shopper is gone.
 
 Example:
     >>> from assistant.app import Shop  # doctest: +SKIP

@@ -12,6 +12,7 @@ ids, the action, the stage latencies and the policy; no message text is logged.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -25,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from assistant import store
 from assistant.catalog_pricer import PricingContext
@@ -55,15 +56,7 @@ from assistant.errors import CartError, ClaimRefused, LLMError, UnknownEntityErr
 from assistant.llm import ChatModel, make_chat_model
 from assistant.policy_serving import DEFAULT_POLICY, PolicyServer, features_for, logged_version
 from assistant.schedule import aware
-from assistant.store.models import (
-    ActivityRecord,
-    DecisionRecord,
-    FeedbackRecord,
-    ImpressionRecord,
-    MessageRecord,
-    SessionRecord,
-    UserRecord,
-)
+from assistant.store import turns as turn_sql
 from assistant.understanding import Extraction, Vocabulary, clean_message, extract
 from assistant.understanding.intent import ShopperIntent
 from assistant.understanding.llm import INTENT_SCHEMA, intent_messages, merge_llm, needs_llm
@@ -149,11 +142,21 @@ class _Timer:
             self.ms[stage] = self.ms.get(stage, 0.0) + (time.perf_counter() - start) * 1000
 
 
+@dataclass(frozen=True, slots=True)
+class _StoredSession:
+    """The stored session a turn continues (what the turn reads of its row)."""
+
+    id: str
+    state: dict[str, Any]
+    agent_active: bool
+    summary: str
+
+
 @dataclass
 class _Read:
     """What a turn reads from SQL before computing."""
 
-    record: SessionRecord | None
+    record: _StoredSession | None
     state: DialogueState
     shopper: Shopper
     ctx: DealContext
@@ -161,6 +164,8 @@ class _Read:
     bought_brands: frozenset[str]
     bought_categories: frozenset[str]
     profile: ShopperProfile
+    preferences: dict[str, Any] | None
+    """The user's stored preferences; ``None`` when the user was not found (first contact)."""
 
 
 @dataclass
@@ -263,6 +268,16 @@ class Assistant:
         self.rng = np.random.default_rng(seed)
         self.shadow_rng = np.random.default_rng(None if seed is None else seed + 1)
 
+    @functools.cached_property
+    def _reads(self) -> sessionmaker[Session]:
+        """Sessions for a turn's reads. On PostgreSQL they run in autocommit: under READ
+        COMMITTED each statement sees its own snapshot anyway, so the ``BEGIN`` and
+        ``ROLLBACK`` round trips around them bought nothing."""
+        engine = self.shop.engine
+        if engine.dialect.name == "postgresql":
+            return sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+        return self.shop.sessions
+
     @property
     def policy(self) -> Policy:
         """The policy that chooses the next slate (fixed, or the one serving now)."""
@@ -354,8 +369,13 @@ class Assistant:
             message = clean_message(message)
             extraction = extract(message, self.vocabulary, currency=self.shop.currency)
         snapshot = self.catalog.current()
-        with timer("load"), self.shop.sessions() as session:
-            read = self._read(session, user_id, session_id, cart, snapshot, now)
+
+        def load() -> _Read:
+            with self._reads() as session:
+                return self._read(session, user_id, session_id, cart, snapshot, now)
+
+        with timer("load"):
+            read = store.retry_on_disconnect(load, what="reading a turn's session")
         agent_active = bool(read.record and read.record.agent_active)
         llm = {"understand": "off", "reply": "off"}
         spent = read.state.llm_tokens
@@ -404,8 +424,11 @@ class Assistant:
                 for r in recs
             ]
         with timer("store"):
-            sid, decision_id, handoff = self._store(
-                user_id, read, next_state, message, reply, recs, outcome, turn_id, now
+            sid, decision_id, handoff = store.retry_on_disconnect(
+                lambda: self._store(
+                    user_id, read, next_state, message, reply, recs, outcome, turn_id, now
+                ),
+                what="storing a turn",
             )
         if not over_budget(spent, self.session_token_budget) and over_budget(
             next_state.llm_tokens, self.session_token_budget
@@ -481,31 +504,39 @@ class Assistant:
         snapshot: CatalogSnapshot,
         now: datetime,
     ) -> _Read:
-        record = None
-        if session_id is not None:
-            record = session.get(SessionRecord, session_id)
-            if record is None or record.user_id != user_id:
+        # One statement for the session and its user, or for the user alone: each round trip
+        # to PostgreSQL costs it CPU that the load test showed to be the bottleneck.
+        record: _StoredSession | None = None
+        row: Any
+        if session_id is None:
+            row = turn_sql.read_user(session, user_id)
+        else:
+            row = turn_sql.read_user_session(session, session_id)
+            if row is None or row.user_id != user_id:
                 raise UnknownEntityError(
                     f"unknown session {session_id!r} for user {user_id!r}; "
                     "leave out the session id to start a new conversation"
                 )
+            record = _StoredSession(session_id, row.state, bool(row.agent_active), row.summary)
         state = DialogueState.from_json(record.state if record else None)
-        user = session.get(UserRecord, user_id)
         # Standing preferences live on the user, so they hold in every session.
-        prefs = dict(user.preferences or {}) if user is not None else {}
+        stored_prefs = dict(row.preferences or {}) if row is not None else None
+        prefs = stored_prefs or {}
         state.personalization = bool(prefs.get("personalization", True))
         state.not_interested = list(
             dict.fromkeys([*prefs.get("not_interested", []), *state.not_interested])
         )
-        shopper = user.to_shopper() if user is not None else Shopper(user_id, new_user=True)
-        uses, held = store.user_deal_state(session, user_id, now=now)
-        reserved = dict(
-            session.execute(
-                select(ActivityRecord.id, ActivityRecord.budget_reserved).where(
-                    ActivityRecord.budget_reserved > 0
-                )
-            ).all()
+        shopper = (
+            Shopper(
+                id=user_id,
+                member=bool(row.member),
+                new_user=bool(row.new_user),
+                segments=frozenset(row.segments or ()),
+            )
+            if row is not None
+            else Shopper(user_id, new_user=True)
         )
+        uses, held, reserved = store.turn_deal_state(session, user_id, now=now)
         budget_left = {
             aid: max(0, activity.budget - reserved[aid])
             for aid in reserved
@@ -525,18 +556,7 @@ class Assistant:
         categories: frozenset[str] = frozenset()
         history: list[PastEvent] = []
         if state.personalization:
-            rows = session.execute(
-                select(ImpressionRecord.item_id, FeedbackRecord.type, FeedbackRecord.created_at)
-                .join(FeedbackRecord, FeedbackRecord.impression_id == ImpressionRecord.id)
-                .join(DecisionRecord, DecisionRecord.id == ImpressionRecord.decision_id)
-                .where(
-                    DecisionRecord.user_id == user_id,
-                    FeedbackRecord.type.in_(POSITIVE_FEEDBACK),
-                    ImpressionRecord.kind == "product",
-                )
-                .order_by(FeedbackRecord.created_at.desc())
-                .limit(HISTORY_LIMIT)
-            ).all()
+            rows = turn_sql.positive_history(session, user_id, POSITIVE_FEEDBACK, HISTORY_LIMIT)
             bought = []
             for item_id, kind, at in rows:
                 info = snapshot.info.get(item_id)
@@ -553,13 +573,13 @@ class Assistant:
             segment=min(shopper.segments, default=""),
             history=tuple(history),
         )
-        return _Read(record, state, shopper, ctx, lines, brands, categories, profile)
+        return _Read(record, state, shopper, ctx, lines, brands, categories, profile, stored_prefs)
 
     def _cart(
         self,
         session: Session,
         cart: Sequence[tuple[str, int]] | None,
-        record: SessionRecord | None,
+        record: _StoredSession | None,
         snapshot: CatalogSnapshot,
     ) -> list[CartLine]:
         if cart is None:
@@ -965,106 +985,115 @@ class Assistant:
         now: datetime,
     ) -> tuple[str, str | None, bool]:
         with self.shop.sessions.begin() as session:
-            user = store.get_or_create_user(session, user_id, now=now)
+            # Core statements only, and no read of what _read already read: a new user is one
+            # INSERT ... ON CONFLICT DO NOTHING, a known one is written only when its standing
+            # preferences changed.
             prefs = {
                 "personalization": state.personalization,
                 "not_interested": list(state.not_interested),
             }
-            if (user.preferences or {}) != prefs and (
-                user.preferences or not state.personalization or state.not_interested
-            ):
-                user.preferences = prefs
+            stored = read.preferences
+            changed = (stored or {}) != prefs and bool(
+                stored or not state.personalization or state.not_interested
+            )
+            if stored is None:
+                store.ensure_user(session, user_id, now=now, preferences=prefs if changed else None)
+            elif changed:
+                turn_sql.update_preferences(session, user_id, prefs)
+            values = {"state": state.to_json(), "summary": summarize(state), "updated_at": now}
+            if outcome.handoff:
+                values["handoff"] = True
             if read.record is None:
-                record = SessionRecord(
-                    id=uuid.uuid4().hex,
-                    user_id=user_id,
-                    created_at=now,
-                    updated_at=now,
-                    state={},
-                    handoff=False,
-                    agent_active=False,
-                    summary="",
-                )
-                session.add(record)
+                session_id = uuid.uuid4().hex
+                try:
+                    turn_sql.insert_session(
+                        session,
+                        {
+                            "id": session_id,
+                            "user_id": user_id,
+                            "created_at": now,
+                            "agent_active": False,
+                            "handoff": False,
+                            **values,
+                        },
+                    )
+                except IntegrityError as exc:
+                    # The user row this turn read is gone: forgotten meanwhile.
+                    raise UnknownEntityError(
+                        f"user {user_id!r} was forgotten meanwhile; send the message again"
+                    ) from exc
+                handoff = outcome.handoff
             else:
-                found = session.get(SessionRecord, read.record.id)
+                session_id = read.record.id
+                found = turn_sql.update_session(session, session_id, user_id, values)
                 if found is None:
-                    raise UnknownEntityError(f"session {read.record.id!r} was deleted meanwhile")
-                record = found
-            record.state = state.to_json()
-            record.summary = summarize(state)
-            record.updated_at = now
-            record.handoff = record.handoff or outcome.handoff
-            session.flush()
-            # Plain INSERTs in dependency order: a turn's rows need no unit-of-work bookkeeping.
+                    raise UnknownEntityError(f"session {session_id!r} was deleted meanwhile")
+                handoff = found
             messages = [{"role": "shopper", "text": message}]
             if reply:
                 messages.append({"role": "assistant", "text": reply})
-            session.execute(
-                insert(MessageRecord),
+            decision: dict[str, Any] | None = None
+            decision_id = None
+            if recs and outcome.decision is not None:
+                decision_id = uuid.uuid4().hex
+                revisions = {d.activity_id: d.revision for r in recs for d in r.item.deals}
+                decision = {
+                    "id": decision_id,
+                    "turn_id": turn_id,
+                    "session_id": session_id,
+                    "user_id": user_id,
+                    "created_at": now,
+                    "candidate_ids": outcome.decision["candidate_ids"],
+                    "scores": outcome.decision["scores"],
+                    "propensities": [r.propensity for r in recs],
+                    "chosen_ids": [r.item.id for r in recs],
+                    "positions": [r.position for r in recs],
+                    "ranker_version": self.ranker.version,
+                    "policy_version": outcome.decision.get(
+                        "policy_version", logged_version(self.policy)
+                    ),
+                    "params_version": "-",
+                    "activity_revisions": revisions,
+                    "context": {
+                        "action": str(outcome.action),
+                        "slate_propensity": outcome.decision["slate_propensity"],
+                        "conditional": outcome.decision["conditional"],
+                        "filters": outcome.decision["filters"],
+                        "n_candidates": outcome.decision["n_candidates"],
+                        "reasons": [r.reason for r in recs],
+                        "final_prices": [r.item.final_price for r in recs],
+                        **{
+                            key: outcome.decision[key]
+                            for key in ("constraints", "ab", "shadow")
+                            if key in outcome.decision
+                        },
+                    },
+                }
+            turn_sql.insert_turn_rows(
+                session,
                 [
                     {
                         "id": uuid.uuid4().hex,
-                        "session_id": record.id,
+                        "session_id": session_id,
                         "turn_id": turn_id,
                         "created_at": now,
                         **m,
                     }
                     for m in messages
                 ],
+                decision,
+                [
+                    {
+                        "id": r.impression_id,
+                        "decision_id": decision_id,
+                        "position": r.position,
+                        "kind": r.item.kind,
+                        "item_id": r.item.id,
+                        "activity_ids": list(r.item.activity_ids),
+                        "propensity": r.propensity,
+                        "created_at": now,
+                    }
+                    for r in recs
+                ],
             )
-            decision_id = None
-            if recs and outcome.decision is not None:
-                decision_id = uuid.uuid4().hex
-                revisions = {d.activity_id: d.revision for r in recs for d in r.item.deals}
-                session.execute(
-                    insert(DecisionRecord).values(
-                        id=decision_id,
-                        turn_id=turn_id,
-                        session_id=record.id,
-                        user_id=user_id,
-                        created_at=now,
-                        candidate_ids=outcome.decision["candidate_ids"],
-                        scores=outcome.decision["scores"],
-                        propensities=[r.propensity for r in recs],
-                        chosen_ids=[r.item.id for r in recs],
-                        positions=[r.position for r in recs],
-                        ranker_version=self.ranker.version,
-                        policy_version=outcome.decision.get(
-                            "policy_version", logged_version(self.policy)
-                        ),
-                        params_version="-",
-                        activity_revisions=revisions,
-                        context={
-                            "action": str(outcome.action),
-                            "slate_propensity": outcome.decision["slate_propensity"],
-                            "conditional": outcome.decision["conditional"],
-                            "filters": outcome.decision["filters"],
-                            "n_candidates": outcome.decision["n_candidates"],
-                            "reasons": [r.reason for r in recs],
-                            "final_prices": [r.item.final_price for r in recs],
-                            **{
-                                key: outcome.decision[key]
-                                for key in ("constraints", "ab", "shadow")
-                                if key in outcome.decision
-                            },
-                        },
-                    )
-                )
-                session.execute(
-                    insert(ImpressionRecord),
-                    [
-                        {
-                            "id": r.impression_id,
-                            "decision_id": decision_id,
-                            "position": r.position,
-                            "kind": r.item.kind,
-                            "item_id": r.item.id,
-                            "activity_ids": list(r.item.activity_ids),
-                            "propensity": r.propensity,
-                            "created_at": now,
-                        }
-                        for r in recs
-                    ],
-                )
-            return record.id, decision_id, record.handoff
+            return session_id, decision_id, handoff

@@ -32,12 +32,13 @@ from assistant.store.carts import (
     session_cart,
     session_cart_id,
 )
-from assistant.store.deal_state import budget_left, user_deal_state
+from assistant.store.deal_state import budget_left, turn_deal_state, user_deal_state
 from assistant.store.engine import (
     SQLITE_BEGIN_OPTION,
     analyze_tables,
     make_engine,
     normalize_url,
+    retry_on_disconnect,
     session_factory,
 )
 from assistant.store.feedback import FeedbackEvent, record_feedback
@@ -69,7 +70,7 @@ from assistant.store.products import (
     upsert_product,
     upsert_products,
 )
-from assistant.store.users import UserData, get_or_create_user, upsert_users
+from assistant.store.users import UserData, ensure_user, get_or_create_user, upsert_users
 
 __all__ = [
     "DEFAULT_HORIZON",
@@ -106,6 +107,7 @@ __all__ = [
     "content_hash",
     "current",
     "downgrade",
+    "ensure_user",
     "get_activity",
     "get_or_create_user",
     "head",
@@ -120,9 +122,11 @@ __all__ = [
     "remove_activities",
     "remove_products",
     "require_head",
+    "retry_on_disconnect",
     "session_cart",
     "session_cart_id",
     "session_factory",
+    "turn_deal_state",
     "upgrade",
     "upsert_activity",
     "upsert_product",

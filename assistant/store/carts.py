@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -108,13 +109,20 @@ def add_to_session_cart(
     return True
 
 
+_ITEMS = cast(Table, CartItemRecord.__table__)
+_CARTS = cast(Table, CartRecord.__table__)
+# Built once on the tables: a turn reads its session's cart at every message, and a prebuilt
+# Core statement skips the ORM's compilation and the rebuilding of its cache key.
+_SESSION_CART = (
+    select(_ITEMS.c.product_id, func.sum(_ITEMS.c.quantity))
+    .join(_CARTS, _CARTS.c.id == _ITEMS.c.cart_id)
+    .where(_CARTS.c.session_id == bindparam("session_id"))
+    .group_by(_ITEMS.c.product_id)
+    .order_by(_ITEMS.c.product_id)
+)
+
+
 def session_cart(session: Session, session_id: str) -> list[tuple[str, int]]:
     """The session's cart as (product id, quantity) pairs, by product id; empty when none."""
-    rows = session.execute(
-        select(CartItemRecord.product_id, func.sum(CartItemRecord.quantity))
-        .join(CartRecord, CartRecord.id == CartItemRecord.cart_id)
-        .where(CartRecord.session_id == session_id)
-        .group_by(CartItemRecord.product_id)
-        .order_by(CartItemRecord.product_id)
-    ).all()
+    rows = session.execute(_SESSION_CART, {"session_id": session_id}).all()
     return [(product_id, int(quantity)) for product_id, quantity in rows]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Table, and_, bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from assistant.schedule import aware
@@ -13,7 +14,7 @@ from assistant.store._sql import id_in
 from assistant.store.models import ActivityRecord, ActivityRevisionRecord, ClaimRecord
 from assistant.store.products import unknown_ids_error
 
-__all__ = ["budget_left", "user_deal_state"]
+__all__ = ["budget_left", "turn_deal_state", "user_deal_state"]
 
 
 def user_deal_state(
@@ -44,6 +45,57 @@ def user_deal_state(
         held_query = held_query.where(ClaimRecord.valid_until > aware(now, "now"))
     held = frozenset(session.scalars(held_query.distinct()))
     return uses, held
+
+
+def _turn_deal_state_query() -> Any:
+    # Table columns rather than ORM attributes, and built once with bind parameters: the
+    # statement runs at every turn, and Session.execute then skips the ORM's compilation and
+    # SQLAlchemy the rebuilding of the statement and its cache key.
+    claims = cast(Table, ClaimRecord.__table__).c
+    activities = cast(Table, ActivityRecord.__table__).c
+    user: Any = bindparam("user_id")
+    uses = (
+        select(literal_column("'use'"), claims.activity_id, func.count())
+        .where(claims.user_id == user, claims.status != "released")
+        .group_by(claims.activity_id)
+    )
+    held = (
+        select(literal_column("'held'"), claims.activity_id, func.count())
+        .where(
+            claims.user_id == user,
+            claims.status == "reserved",
+            claims.valid_until > bindparam("now"),
+        )
+        .group_by(claims.activity_id)
+    )
+    reserved = select(
+        literal_column("'reserved'"), activities.id, activities.budget_reserved
+    ).where(activities.budget_reserved > 0)
+    return union_all(uses, held, reserved)
+
+
+_TURN_DEAL_STATE = _turn_deal_state_query()
+
+
+def turn_deal_state(
+    session: Session, user_id: str, *, now: datetime
+) -> tuple[dict[str, int], frozenset[str], dict[str, int]]:
+    """:func:`user_deal_state` and every activity's reserved budget, in one round trip.
+
+    A turn needs all three; one ``UNION ALL`` instead of three statements saves two round
+    trips to the database per turn (measured on the load test's PostgreSQL).
+
+    Returns:
+        ``(uses, held, reserved)``: ``uses`` and ``held`` as :func:`user_deal_state` with
+        ``now``; ``reserved`` is ``budget_reserved`` (minor units) per activity that has
+        reserved any.
+    """
+    now = aware(now, "now")
+    found: dict[str, dict[str, int]] = {"use": {}, "held": {}, "reserved": {}}
+    params = {"user_id": user_id, "now": now}
+    for row_kind, activity_id, n in session.execute(_TURN_DEAL_STATE, params):
+        found[row_kind][activity_id] = int(n)
+    return found["use"], frozenset(found["held"]), found["reserved"]
 
 
 def budget_left(session: Session, activity_ids: Iterable[str]) -> dict[str, int]:

@@ -8,9 +8,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from assistant.store._sql import id_in
 from assistant.store.models import UserRecord
 from assistant.store.products import UpsertOutcome
 
-__all__ = ["PSEUDONYM_PREFIX", "UserData", "get_or_create_user", "upsert_users"]
+__all__ = ["PSEUDONYM_PREFIX", "UserData", "ensure_user", "get_or_create_user", "upsert_users"]
 
 logger = logging.getLogger(__name__)
 
@@ -158,4 +159,62 @@ def get_or_create_user(
             raise
         return raced
     logger.info("created user on first contact")
+    return created
+
+
+_USERS = cast(Table, UserRecord.__table__)
+# Built once, on the table rather than the mapped class: a Core statement skips the ORM's
+# bulk-insert path, and a prebuilt one the rebuilding of its cache key (a turn runs it).
+# RETURNING says whether the row was inserted (psycopg reports no rowcount for it).
+_INSERT_NEW_USER_PG = (
+    postgresql.insert(_USERS).on_conflict_do_nothing(index_elements=["id"]).returning(_USERS.c.id)
+)
+_INSERT_NEW_USER_SQLITE = (
+    sqlite.insert(_USERS).on_conflict_do_nothing(index_elements=["id"]).returning(_USERS.c.id)
+)
+
+
+def ensure_user(
+    session: Session,
+    user_id: str,
+    *,
+    now: datetime,
+    preferences: dict[str, Any] | None = None,
+) -> bool:
+    """Create the user as a new, non-member user unless it exists: one ``INSERT ... ON
+    CONFLICT DO NOTHING``, no read and no savepoint (what a turn needs for a user it has not
+    seen; :func:`get_or_create_user` when the row itself is wanted). Nothing here commits.
+
+    Args:
+        session: An open session in a write transaction.
+        user_id: The user.
+        now: The creation time of a user created here.
+        preferences: Stored on the user, created here or existing (``None``: left as they are).
+
+    Raises:
+        ValidationError: the id is not 1-128 letters, digits or ``._:@-``.
+
+    Returns:
+        Whether the user was created here (``False``: it existed, or another transaction
+        created it first).
+    """
+    _check_id(user_id)
+    values: dict[str, Any] = {
+        "id": user_id,
+        "member": False,
+        "new_user": True,
+        "segments": [],
+        "locale": None,
+        "created_at": aware(now, "now"),
+        "preferences": preferences or {},
+    }
+    dialect = session.get_bind().dialect.name
+    statement = _INSERT_NEW_USER_PG if dialect == "postgresql" else _INSERT_NEW_USER_SQLITE
+    created = session.execute(statement, values).scalar() is not None
+    if created:
+        logger.info("created user on first contact")
+    elif preferences is not None:
+        session.execute(
+            update(_USERS).where(_USERS.c.id == user_id).values(preferences=preferences)
+        )
     return created
