@@ -29,6 +29,7 @@ __all__ = [
     "CatalogImportError",
     "ClaimRefused",
     "DataError",
+    "ForbiddenError",
     "InputError",
     "LLMError",
     "LLMTimeout",
@@ -103,6 +104,12 @@ class UnknownEntityError(InputError):
     """An id that does not exist."""
 
     code = "not_found"
+
+
+class ForbiddenError(InputError):
+    """An id that exists but belongs to someone else (another user's session)."""
+
+    code = "forbidden"
 
 
 class CartError(InputError):

@@ -52,7 +52,7 @@ from assistant.conversation.snapshot import CatalogSnapshot, LiveCatalog
 from assistant.conversation.state import DialogueState, ShownItem, merge, summarize
 from assistant.deals import DealContext, claim_check
 from assistant.domain import Activity, CartLine, Group, Product, Shopper
-from assistant.errors import CartError, ClaimRefused, LLMError, UnknownEntityError
+from assistant.errors import CartError, ClaimRefused, ForbiddenError, LLMError, UnknownEntityError
 from assistant.llm import ChatModel, make_chat_model
 from assistant.policy_serving import DEFAULT_POLICY, PolicyServer, features_for, logged_version
 from assistant.schedule import aware
@@ -512,11 +512,13 @@ class Assistant:
             row = turn_sql.read_user(session, user_id)
         else:
             row = turn_sql.read_user_session(session, session_id)
-            if row is None or row.user_id != user_id:
+            if row is None:
                 raise UnknownEntityError(
-                    f"unknown session {session_id!r} for user {user_id!r}; "
+                    f"unknown session {session_id!r}; "
                     "leave out the session id to start a new conversation"
                 )
+            if row.user_id != user_id:
+                raise ForbiddenError("this session belongs to another user")
             record = _StoredSession(session_id, row.state, bool(row.agent_active), row.summary)
         state = DialogueState.from_json(record.state if record else None)
         # Standing preferences live on the user, so they hold in every session.

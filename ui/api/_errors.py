@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import (
     ClaimRefused,
+    ForbiddenError,
     InputError,
     LLMError,
     RetrievalError,
@@ -79,6 +80,8 @@ def status_of(exc: ShopAssistError) -> tuple[int, str]:
         return 409, exc.reason
     if isinstance(exc, UnknownEntityError):
         return 404, exc.code
+    if isinstance(exc, ForbiddenError):
+        return 403, exc.code
     if isinstance(exc, ValidationError) and str(exc).startswith("message too long"):
         return 422, "message_too_long"
     if isinstance(exc, InputError):

@@ -65,8 +65,8 @@ def _turn(
     request: TurnRequest,
     on_text: Callable[[str], None] | None = None,
 ) -> TurnResult:
-    if request.session_id is not None:
-        check_session(runtime, request.session_id, request.user_id)
+    # The pipeline refuses an unknown session (404) or another user's (403) in its own read,
+    # before it writes anything: no separate round trip for the check here.
     # The pipeline sends guard-checked LLM text to `on_text` as it streams; a template reply
     # is not streamed, so `stream_turn` sends the finished reply in pieces.
     result = assistant.turn(

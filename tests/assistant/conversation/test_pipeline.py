@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from assistant.conversation import ActionKind, Assistant, TurnResult, turn_json
 from assistant.domain import ActivityType
-from assistant.errors import CartError, UnknownEntityError, ValidationError
+from assistant.errors import CartError, ForbiddenError, UnknownEntityError, ValidationError
 from assistant.store.models import (
     DecisionRecord,
     ImpressionRecord,
@@ -205,7 +205,7 @@ def test_unknown_session_and_bad_cart_are_refused_and_nothing_is_written(
         assistant.turn("u-bad", "running shoes", session_id="nope", now=NOW)
     (other,) = _turns(assistant, "u-owner", "running shoes")
     before = _counts(assistant)
-    with pytest.raises(UnknownEntityError, match="unknown session"):
+    with pytest.raises(ForbiddenError, match="belongs to another user"):
         assistant.turn("u-intruder", "running shoes", session_id=other.session_id, now=NOW)
     with pytest.raises(CartError, match="unknown or unpriced products: nope-1"):
         assistant.turn("u-bad", "running shoes", cart=[("nope-1", 1)], now=NOW)
