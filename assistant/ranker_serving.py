@@ -374,6 +374,9 @@ def train_ranker_from_logs(
     seed: int = 0,
     max_epochs: int = 8,
     negatives: int = 8,
+    history_negatives: int = 30,
+    popular_negatives: float = 0.5,
+    listwise_weight: float = 1.0,
     max_train_positives: int | None = 10_000,
     max_eval_groups: int = 500,
     snapshot: Snapshot | None = None,
@@ -381,11 +384,21 @@ def train_ranker_from_logs(
 ) -> RankerInfo:
     """Export the logs, train the DIN ranker on a time split, save it under ``<var>/rankers``.
 
+    Trains as the benchmark does (``benchmarks/ranking.py``, docs/ranking.md):
+    :meth:`ranking.TrainConfig.recommended` (the listwise loss beside the calibrated heads, the
+    sampling (logQ) correction, early stopping on the validation NDCG@10, the wide term started
+    on the frequency-recency score) on the history and popularity-sampled negatives of
+    ``ranking.train.RECOMMENDED_SAMPLING`` (the defaults below).
+
     Args:
         shop: The shop whose SQL logs to learn from.
         seed: Seeds sampling, initialisation and shuffling.
-        max_epochs: Upper bound on epochs (early stopping on the validation loss).
+        max_epochs: Upper bound on epochs (early stopping on the validation NDCG@10).
         negatives: Sampled negatives of the positive's department per training positive.
+        history_negatives: The user's own items of a positive's department among this many
+            most recent history events become negatives too (0: none).
+        popular_negatives: Share of the sampled negatives drawn by popularity.
+        listwise_weight: Weight of the listwise softmax loss (0: pointwise only).
         max_train_positives: Caps the training positives (``None``: all).
         max_eval_groups: Caps the validation and test groups (each holds a whole department).
         snapshot: A snapshot to train from instead of exporting the logs.
@@ -402,6 +415,8 @@ def train_ranker_from_logs(
     data = build_task(
         snap,
         negatives=negatives,
+        history_negatives=history_negatives,
+        popular_negatives=popular_negatives,
         max_train_positives=max_train_positives,
         max_eval_groups=max_eval_groups,
         seed=seed,
@@ -414,7 +429,10 @@ def train_ranker_from_logs(
             "build the demo world (`shopassist data demo`) or collect more feedback"
         )
     started = time.perf_counter()
-    result = train_task(data, TrainConfig(seed=seed, max_epochs=max_epochs, progress=progress))
+    config = TrainConfig.recommended(
+        seed=seed, max_epochs=max_epochs, listwise_weight=listwise_weight, progress=progress
+    )
+    result = train_task(data, config)
     seconds = time.perf_counter() - started
     test = evaluate(result.model, data.test.batch, data.test.labels, groups=data.test.groups)
     now = datetime.now(UTC)

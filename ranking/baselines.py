@@ -62,7 +62,14 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from ranking.features import FEATURE_SPEC, PAD_ID, Batch, Vocabularies
+from ranking.features import (
+    FEATURE_SPEC,
+    FREQUENCY_RECENCY_WEIGHTS,
+    PAD_ID,
+    Batch,
+    Vocabularies,
+    frequency_recency,
+)
 from ranking.metrics import ndcg_at_k
 from ranking.tasks import RankingData, Split
 
@@ -242,7 +249,11 @@ GRIDS: dict[str, tuple[dict[str, Any], ...]] = {
     "popularity": ({},),
     "frequency-recency": tuple(
         p
-        for p in _product(a=(1.0, 0.0), b=(1.0, 0.25, 4.0, 0.0), c=(0.25, 1.0, 0.0, 4.0))
+        for p in _product(
+            a=(FREQUENCY_RECENCY_WEIGHTS[0], 0.0),
+            b=(FREQUENCY_RECENCY_WEIGHTS[1], 0.25, 4.0, 0.0),
+            c=(FREQUENCY_RECENCY_WEIGHTS[2], 1.0, 0.0, 4.0),
+        )
         if p["a"] or p["b"] or p["c"]
     ),
     "similarity": ({},),
@@ -355,16 +366,17 @@ class FrequencyRecencyBaseline(_BaselineBase):
     ``score = a * log_user_item_count + b * user_item_recency + c * user_category_share
     + 1e-6 * log_popularity``; the last term only breaks ties (it moves a score by at most
     ~2e-5), so users with no history still get a popularity order. Parameters ``a``, ``b``,
-    ``c`` (see :data:`GRIDS`); fitting only checks the columns exist.
+    ``c`` (see :data:`GRIDS`); fitting only checks the columns exist. The formula is
+    :func:`ranking.features.frequency_recency`, which also computes the ``freq_recency`` feature
+    the other models see (with the default weights, the grid's first setting).
     """
 
     name = "frequency-recency"
-    _EPS = 1e-6
     _COLUMNS = ("log_user_item_count", "user_item_recency", "user_category_share", "log_popularity")
 
     def __init__(self) -> None:
         super().__init__()
-        self.weights = (1.0, 1.0, 0.25)
+        self.weights: tuple[float, float, float] = FREQUENCY_RECENCY_WEIGHTS
 
     def _fit(self, data: RankingData, params: dict[str, Any], seed: int) -> None:
         weights = (float(params["a"]), float(params["b"]), float(params["c"]))
@@ -375,14 +387,9 @@ class FrequencyRecencyBaseline(_BaselineBase):
         self.weights = weights
 
     def _score(self, split: Split) -> NDArray[np.float64]:
-        a, b, c = self.weights
         batch = split.batch
-        return (
-            a * _numeric(batch, "log_user_item_count")
-            + b * _numeric(batch, "user_item_recency")
-            + c * _numeric(batch, "user_category_share")
-            + self._EPS * _numeric(batch, "log_popularity")
-        )
+        count, recency, share, popularity = (_numeric(batch, c) for c in self._COLUMNS)
+        return frequency_recency(count, recency, share, popularity, self.weights)
 
 
 class LogisticBaseline(_BaselineBase):

@@ -19,6 +19,14 @@ the tensors :class:`ranking.model.DINRanker` reads. Nothing here knows about SQL
   the history in the candidate's category / brand). Training-set builders that hold histories as
   columns pass them as :class:`HistoryArrays` instead of :class:`HistoryEvent` tuples; both paths
   share one transform.
+* Schema 3 adds ``freq_recency`` (:func:`frequency_recency` of the row's user-item columns with
+  :data:`FREQUENCY_RECENCY_WEIGHTS`, the frequency-recency baseline's own formula and defaults),
+  ``user_category_recency`` (``1 / (1 + days since the user's last event in the candidate's
+  category)``, 0 when never), ``item_repeat_rate`` (the share of the item's buyers in the
+  training period who bought it again, smoothed towards the catalog-wide rate; stored in
+  :class:`Vocabularies` so serving reads the training period's values; unseen items get the
+  catalog-wide rate) and, per request, ``user_repeat_share`` (the share of the history's events
+  whose item the user had had before, within that history; 0 for an empty history).
 
 Example:
     >>> import numpy as np
@@ -41,6 +49,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,12 +68,53 @@ __all__ = [
     "UserContext",
     "Vocabularies",
     "Vocabulary",
+    "FREQUENCY_RECENCY_WEIGHTS",
+    "REPEAT_SMOOTHING",
     "build_batch",
+    "frequency_recency",
 ]
 
-FEATURE_SCHEMA_VERSION = "ranking-features/2"
+FEATURE_SCHEMA_VERSION = "ranking-features/3"
 PAD_ID = 0
 OOV_ID = 1
+
+#: ``(a, b, c)`` of :func:`frequency_recency`: the frequency-recency baseline's default (the
+#: first setting of its grid in :mod:`ranking.baselines`), which its tuning keeps on the demo
+#: world and on The Complete Journey.
+FREQUENCY_RECENCY_WEIGHTS = (1.0, 1.0, 0.25)
+_FREQUENCY_RECENCY_TIEBREAK = 1e-6
+
+#: Pseudo-buyers of ``item_repeat_rate``: ``(repeat buyers + m * prior) / (buyers + m)``, so an
+#: item with one buyer does not read as 0% or 100% repeat.
+REPEAT_SMOOTHING = 5.0
+
+
+def frequency_recency(
+    log_user_item_count: NDArray[np.float64],
+    user_item_recency: NDArray[np.float64],
+    user_category_share: NDArray[np.float64],
+    log_popularity: NDArray[np.float64],
+    weights: tuple[float, float, float] = FREQUENCY_RECENCY_WEIGHTS,
+) -> NDArray[np.float64]:
+    """The "buy it again" score: ``a * log_user_item_count + b * user_item_recency +
+    c * user_category_share + 1e-6 * log_popularity`` (Hu, Rijke et al., "Modeling Personalized
+    Item Frequency Information for Next-basket Recommendation", SIGIR 2020).
+
+    The last term only breaks ties (it moves a score by at most ~2e-5), so users with no history
+    still get a popularity order. Every argument has shape ``(n,)``; so does the result.
+
+    Example:
+        >>> float(frequency_recency(np.log1p([2.0]), np.array([0.5]), np.array([0.2]),
+        ...     np.zeros(1))[0]).__round__(4)
+        1.6486
+    """
+    a, b, c = weights
+    return (
+        a * log_user_item_count
+        + b * user_item_recency
+        + c * user_category_share
+        + _FREQUENCY_RECENCY_TIEBREAK * log_popularity
+    )
 
 
 @dataclass(frozen=True)
@@ -104,6 +154,9 @@ FEATURE_SPEC = FeatureSpec(
         "user_item_recency",
         "user_category_share",
         "user_brand_share",
+        "freq_recency",
+        "user_category_recency",
+        "item_repeat_rate",
     ),
     user_numeric=(
         "is_member",
@@ -113,6 +166,7 @@ FEATURE_SPEC = FeatureSpec(
         "weekday_sin",
         "weekday_cos",
         "log_history_len",
+        "user_repeat_share",
     ),
     categorical=("item", "category", "brand", "segment"),
     history_len=30,
@@ -155,12 +209,40 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class Vocabularies:
-    """One :class:`Vocabulary` per categorical field of :data:`FEATURE_SPEC`."""
+    """One :class:`Vocabulary` per categorical field of :data:`FEATURE_SPEC`, and the training
+    period's per-item repeat rates (``item_repeat_rate``), which serving cannot recompute.
+
+    Attributes:
+        item: item ids.
+        category: category ids.
+        brand: brand ids.
+        segment: segment ids.
+        item_repeat_rate: per known item, in :attr:`Vocabulary.tokens` order, the smoothed share
+            of its training-period buyers who bought it again (empty: every item gets
+            ``repeat_prior``).
+        repeat_prior: the catalog-wide rate, what unseen (OOV) items get.
+    """
 
     item: Vocabulary
     category: Vocabulary
     brand: Vocabulary
     segment: Vocabulary
+    item_repeat_rate: tuple[float, ...] = ()
+    repeat_prior: float = 0.0
+    _repeat_by_id: NDArray[np.float64] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        rates = np.asarray(self.item_repeat_rate, dtype=np.float64)
+        if len(rates) not in (0, len(self.item.tokens)):
+            raise ValueError(
+                f"item_repeat_rate has {len(rates)} values for {len(self.item.tokens)} items"
+            )
+        if not (np.isfinite(rates).all() and math.isfinite(self.repeat_prior)):
+            raise ValueError("item_repeat_rate and repeat_prior must be finite")
+        by_id = np.full(self.item.size, float(self.repeat_prior))
+        if len(rates):
+            by_id[2:] = rates
+        object.__setattr__(self, "_repeat_by_id", by_id)
 
     @classmethod
     def fit(
@@ -170,23 +252,57 @@ class Vocabularies:
         categories: Iterable[str],
         brands: Iterable[str],
         segments: Iterable[str],
+        item_buyers: Mapping[str, tuple[int, int]] | None = None,
     ) -> Vocabularies:
-        """Vocabularies of the tokens seen in training data."""
+        """Vocabularies of the tokens seen in training data.
+
+        Args:
+            items: item ids; likewise ``categories``, ``brands``, ``segments``.
+            item_buyers: per item of the training period, ``(buyers, repeat buyers)``: users
+                with at least one and with at least two positive events of it. Gives
+                ``item_repeat_rate = (repeat + m * prior) / (buyers + m)`` with
+                ``m = REPEAT_SMOOTHING`` and ``prior`` the rate over all items' buyers.
+        """
+        item = Vocabulary.fit(items)
+        buyers = dict(item_buyers or {})
+        total = sum(b for b, _ in buyers.values())
+        prior = sum(r for _, r in buyers.values()) / total if total else 0.0
+        rates = tuple(
+            (buyers.get(tok, (0, 0))[1] + REPEAT_SMOOTHING * prior)
+            / (buyers.get(tok, (0, 0))[0] + REPEAT_SMOOTHING)
+            for tok in item.tokens
+        )
         return cls(
-            item=Vocabulary.fit(items),
+            item=item,
             category=Vocabulary.fit(categories),
             brand=Vocabulary.fit(brands),
             segment=Vocabulary.fit(segments),
+            item_repeat_rate=rates,
+            repeat_prior=prior,
         )
 
-    def to_json(self) -> dict[str, list[str]]:
+    def repeat_rates(self, item_ids: NDArray[np.int64]) -> NDArray[np.float64]:
+        """``item_repeat_rate`` of item vocabulary ids, shape ``(n,)`` (OOV: the prior)."""
+        out: NDArray[np.float64] = self._repeat_by_id[item_ids]
+        return out
+
+    def to_json(self) -> dict[str, Any]:
         """A JSON-ready form, for the artifact manifest."""
-        return {name: list(getattr(self, name).tokens) for name in FEATURE_SPEC.categorical}
+        out: dict[str, Any] = {
+            name: list(getattr(self, name).tokens) for name in FEATURE_SPEC.categorical
+        }
+        out["item_repeat_rate"] = list(self.item_repeat_rate)
+        out["repeat_prior"] = self.repeat_prior
+        return out
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Sequence[str]]) -> Vocabularies:
+    def from_json(cls, data: Mapping[str, Any]) -> Vocabularies:
         """The inverse of :meth:`to_json`."""
-        return cls(**{name: Vocabulary(tuple(data[name])) for name in FEATURE_SPEC.categorical})
+        return cls(
+            **{name: Vocabulary(tuple(data[name])) for name in FEATURE_SPEC.categorical},
+            item_repeat_rate=tuple(float(x) for x in data.get("item_repeat_rate", ())),
+            repeat_prior=float(data.get("repeat_prior", 0.0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -380,7 +496,9 @@ def _candidate_numeric(cands: CandidateTable, spec: FeatureSpec) -> NDArray[np.f
     return out
 
 
-def _user_numeric(user: UserContext, n_history: int, spec: FeatureSpec) -> list[float]:
+def _user_numeric(
+    user: UserContext, n_history: int, repeat_share: float, spec: FeatureSpec
+) -> list[float]:
     if not (0 <= user.hour <= 23 and 0 <= user.weekday <= 6):
         raise ValueError(
             f"hour must be 0-23 and weekday 0-6, got hour={user.hour} weekday={user.weekday}"
@@ -395,6 +513,7 @@ def _user_numeric(user: UserContext, n_history: int, spec: FeatureSpec) -> list[
         "weekday_sin": math.sin(day_angle),
         "weekday_cos": math.cos(day_angle),
         "log_history_len": math.log1p(n_history),
+        "user_repeat_share": repeat_share,
     }
     return [columns[name] for name in spec.user_numeric]
 
@@ -420,6 +539,9 @@ class HistoryArrays:
             ``inf`` when never.
         category_count: shape ``(n,)``, the user's past events in the row's category.
         brand_count: shape ``(n,)``, the user's past events of the row's brand.
+        category_days: shape ``(n,)``, days since the user's last event in the row's category;
+            ``inf`` when never.
+        distinct_items: int, shape ``(u,)``, the distinct items of the *full* history.
     """
 
     item: NDArray[np.int64]
@@ -431,6 +553,8 @@ class HistoryArrays:
     item_days: NDArray[np.float64]
     category_count: NDArray[np.float64]
     brand_count: NDArray[np.float64]
+    category_days: NDArray[np.float64]
+    distinct_items: NDArray[np.int64]
 
 
 def _match(
@@ -478,7 +602,9 @@ class _History:
     recency: NDArray[np.float32]  # (u, L)
     mask: NDArray[np.bool_]  # (u, L)
     length: NDArray[np.int64]  # (u,)
-    counts: tuple[NDArray[np.float64], ...]  # item count, item days, category, brand: (n,)
+    # item count, item days, category count, category days, brand count: (n,)
+    counts: tuple[NDArray[np.float64], ...]
+    distinct: NDArray[np.int64]  # (u,) distinct items of the full history
 
 
 def _histories(
@@ -498,8 +624,10 @@ def _histories(
     recency = np.zeros((u, length), dtype=np.float32)
     mask = np.zeros((u, length), dtype=bool)
     if m == 0:
-        zeros = np.zeros(n)
-        return _History(ids, recency, mask, lengths, (zeros, np.full(n, np.inf), zeros, zeros))
+        zeros, never = np.zeros(n), np.full(n, np.inf)
+        return _History(
+            ids, recency, mask, lengths, (zeros, never, zeros, never, zeros), np.zeros(u, np.int64)
+        )
     hist_request = np.repeat(np.arange(u, dtype=np.int64), lengths)
     events = [e for r in requests for e in r.history]
     days = np.fromiter((e.days_ago for e in events), np.float64, m)
@@ -516,6 +644,7 @@ def _histories(
     mask[rows, cols] = True
     recency[rows, cols] = np.log1p(days[keep])
     counts: list[NDArray[np.float64]] = []
+    distinct = np.zeros(u, dtype=np.int64)
     fields = (
         (vocab.item, "item_id", cands.item_ids),
         (vocab.category, "category", cands.categories),
@@ -533,24 +662,44 @@ def _histories(
         by_key = np.lexsort((days, hist_key))  # by key, then most recent first
         lo, count = _match(hist_key[by_key], cand_key)
         counts.append(count.astype(np.float64))
-        if f == 0:
+        if f < 2:
             last = days[by_key][np.minimum(lo, m - 1)]
             counts.append(np.where(count > 0, last, np.inf))
-    return _History(ids, recency, mask, lengths, tuple(counts))
+        if f == 0:
+            keys = hist_key[by_key]
+            first = np.r_[True, keys[1:] != keys[:-1]]
+            distinct = np.bincount(hist_request[by_key][first], minlength=u).astype(np.int64)
+    return _History(ids, recency, mask, lengths, tuple(counts), distinct)
+
+
+def _recency(days: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``1 / (1 + days)``, 0 where ``days`` is ``inf`` (never)."""
+    never = ~np.isfinite(days)
+    out: NDArray[np.float64] = np.where(never, 0.0, 1.0 / (1.0 + np.where(never, 0.0, days)))
+    return out
 
 
 def _user_item_numeric(
-    counts: tuple[NDArray[np.float64], ...], length: NDArray[np.float64]
+    counts: tuple[NDArray[np.float64], ...],
+    length: NDArray[np.float64],
+    log_popularity: NDArray[np.float32],
 ) -> dict[str, NDArray[np.float64]]:
-    item_count, item_days, category_count, brand_count = counts
+    item_count, item_days, category_count, category_days, brand_count = counts
     total = np.maximum(length, 1.0)
-    never = ~np.isfinite(item_days)
-    return {
+    columns = {
         "log_user_item_count": np.log1p(item_count),
-        "user_item_recency": np.where(never, 0.0, 1.0 / (1.0 + np.where(never, 0.0, item_days))),
+        "user_item_recency": _recency(item_days),
         "user_category_share": category_count / total,
         "user_brand_share": brand_count / total,
+        "user_category_recency": _recency(category_days),
     }
+    columns["freq_recency"] = frequency_recency(
+        columns["log_user_item_count"],
+        columns["user_item_recency"],
+        columns["user_category_share"],
+        log_popularity.astype(np.float64),
+    )
+    return columns
 
 
 def _from_arrays(history: HistoryArrays, n: int, u: int, length: int) -> _History:
@@ -562,13 +711,19 @@ def _from_arrays(history: HistoryArrays, n: int, u: int, length: int) -> _Histor
     if lengths.shape != (u,) or (lengths < 0).any():
         raise ValueError(f"history field 'length' must have shape ({u},) with values >= 0")
     counts = []
-    for name in ("item_count", "item_days", "category_count", "brand_count"):
+    for name in ("item_count", "item_days", "category_count", "category_days", "brand_count"):
         arr = np.asarray(getattr(history, name), dtype=np.float64)
         if arr.shape != (n,):
             raise ValueError(f"history field {name!r} must have shape ({n},)")
-        if np.isnan(arr).any() or (arr < 0).any() or (name != "item_days" and np.isinf(arr).any()):
+        may_be_inf = name.endswith("_days")
+        if np.isnan(arr).any() or (arr < 0).any() or (not may_be_inf and np.isinf(arr).any()):
             raise ValueError(f"history field {name!r} must be finite and >= 0")
         counts.append(arr)
+    distinct = np.asarray(history.distinct_items, dtype=np.int64)
+    if distinct.shape != (u,) or (distinct < 0).any() or (distinct > lengths).any():
+        raise ValueError(
+            f"history field 'distinct_items' must have shape ({u},) with values in [0, length]"
+        )
     mask = np.arange(length)[None, :] < np.minimum(lengths, length)[:, None]
     days = np.where(mask, np.asarray(history.days_ago, dtype=np.float64), 0.0)
     if not np.isfinite(days).all() or (days < 0).any():
@@ -579,7 +734,7 @@ def _from_arrays(history: HistoryArrays, n: int, u: int, length: int) -> _Histor
             for a in (history.item, history.category, history.brand)
         ]
     )
-    return _History(ids, np.log1p(days).astype(np.float32), mask, lengths, tuple(counts))
+    return _History(ids, np.log1p(days).astype(np.float32), mask, lengths, tuple(counts), distinct)
 
 
 def build_batch(
@@ -642,11 +797,17 @@ def build_batch(
         hist = _from_arrays(history, n, u, length)
     hist_ids, hist_recency, hist_mask = hist.ids, hist.recency, hist.mask
     n_history, counts = hist.length, hist.counts
-    user_item = _user_item_numeric(counts, n_history[index].astype(np.float64))
+    log_popularity = numeric[:, spec.numeric.index("log_popularity")]
+    user_item = _user_item_numeric(counts, n_history[index].astype(np.float64), log_popularity)
+    user_item["item_repeat_rate"] = vocab.repeat_rates(cand_ids[0])
     for name, column in user_item.items():
         numeric[:, spec.numeric.index(name)] = column
+    repeats = (n_history - hist.distinct) / np.maximum(n_history, 1)
     user_numeric = np.array(
-        [_user_numeric(user, int(k), spec) for user, k in zip(requests, n_history, strict=True)],
+        [
+            _user_numeric(user, int(k), float(r), spec)
+            for user, k, r in zip(requests, n_history, repeats, strict=True)
+        ],
         dtype=np.float32,
     )
 

@@ -76,6 +76,10 @@ class DINConfig:
             Recommender Systems") term of the standardised numeric features to each head's
             logit, so a frequency-recency-like score is one step away and the deep part learns
             the residual. Artifacts written before this field load with it off.
+        frequency_recency_prior: the wide term's initial weight on the standardised
+            ``freq_recency`` column (both heads), so training starts from the
+            frequency-recency baseline's order and learns what to change (0: plain
+            initialisation). Only the initialisation: loading an artifact ignores it.
     """
 
     n_items: int
@@ -94,6 +98,7 @@ class DINConfig:
     dropout: float = 0.1
     score_head: Head = "conversion"
     wide: bool = True
+    frequency_recency_prior: float = 0.0
 
     @classmethod
     def for_vocab(cls, vocab: Vocabularies, **overrides: object) -> DINConfig:
@@ -159,6 +164,11 @@ class DINRanker(nn.Module):
         self.mlp = nn.Sequential(*layers)
         self.heads = nn.Linear(prev, len(HEADS))
         self.wide = nn.Linear(c.n_numeric, len(HEADS), bias=False) if c.wide else None
+        if self.wide is not None and c.frequency_recency_prior:
+            with torch.no_grad():
+                self.wide.weight[:, FEATURE_SPEC.numeric.index("freq_recency")] += (
+                    c.frequency_recency_prior
+                )
         self.register_buffer("num_mean", torch.zeros(c.n_numeric))
         self.register_buffer("num_std", torch.ones(c.n_numeric))
         # Platt parameters per head: row = head, columns = (a, b).

@@ -10,6 +10,7 @@ import torch
 
 from ranking.features import (
     FEATURE_SPEC,
+    FREQUENCY_RECENCY_WEIGHTS,
     OOV_ID,
     PAD_ID,
     CandidateTable,
@@ -220,6 +221,8 @@ def test_history_arrays_give_the_same_batch_as_history_events() -> None:
         item_days=np.array([3.0, 1.0, 3.0]),
         category_count=np.array([1.0, 1.0, 1.0]),
         brand_count=np.array([2.0, 2.0, 2.0]),
+        category_days=np.array([3.0, 1.0, 3.0]),
+        distinct_items=np.array([2]),
     )
     bare = dataclasses.replace(USER, history=())
     from_arrays = build_batch(_table(), [bare], VOCAB, history=arrays)
@@ -232,3 +235,86 @@ def test_history_arrays_give_the_same_batch_as_history_events() -> None:
         build_batch(
             _table(), [bare], VOCAB, history=dataclasses.replace(arrays, item_count=np.ones(2))
         )
+
+
+# --- schema 3: frequency-recency, category recency, repeat rates ---------------------------
+
+REPEAT_VOCAB = Vocabularies.fit(
+    items=["i1", "i2", "i3"],
+    categories=["shoes", "hats"],
+    brands=["acme"],
+    segments=[],
+    item_buyers={"i1": (10, 5), "i2": (10, 0)},
+)
+USER_COL = {name: i for i, name in enumerate(FEATURE_SPEC.user_numeric)}
+
+
+def test_item_repeat_rate_is_smoothed_and_unseen_items_get_the_prior() -> None:
+    prior = 5 / 20
+    assert REPEAT_VOCAB.repeat_prior == pytest.approx(prior)
+    cands = _table(item_ids=["i1", "i3", "new"])
+    batch = build_batch(cands, [UserContext(hour=1, weekday=1)], REPEAT_VOCAB)
+    # i1: (5 + 5 * prior) / (10 + 5); i3 is known but had no buyer; "new" is out of vocabulary.
+    assert _user_item(batch.numeric, "item_repeat_rate") == pytest.approx(
+        [(5 + 5 * prior) / 15, prior, prior], abs=1e-6
+    )
+    # No buyers at all (an empty training period): 0 everywhere, still finite.
+    assert build_batch(cands, [UserContext(hour=1, weekday=1)], VOCAB).numeric.isfinite().all()
+
+
+def test_repeat_rates_survive_the_artifact_json() -> None:
+    again = Vocabularies.from_json(REPEAT_VOCAB.to_json())
+    assert again == REPEAT_VOCAB
+    assert again.repeat_rates(np.array([OOV_ID, 2])).tolist() == pytest.approx(
+        REPEAT_VOCAB.repeat_rates(np.array([OOV_ID, 2])).tolist()
+    )
+
+
+def test_bad_repeat_rates_are_refused() -> None:
+    with pytest.raises(ValueError, match="item_repeat_rate has 1 values for 2 items"):
+        dataclasses.replace(VOCAB, item_repeat_rate=(0.5,))
+    with pytest.raises(ValueError, match="must be finite"):
+        dataclasses.replace(VOCAB, item_repeat_rate=(np.nan, 0.1))
+
+
+def test_frequency_recency_feature_is_the_baselines_formula() -> None:
+    from ranking.baselines import FrequencyRecencyBaseline
+
+    batch = build_batch(_table(), [USER], VOCAB)
+    expected = (
+        np.array(_user_item(batch.numeric, "log_user_item_count"))
+        + np.array(_user_item(batch.numeric, "user_item_recency"))
+        + 0.25 * np.array(_user_item(batch.numeric, "user_category_share"))
+        + 1e-6 * np.array(_user_item(batch.numeric, "log_popularity"))
+    )
+    assert _user_item(batch.numeric, "freq_recency") == pytest.approx(expected, abs=1e-5)
+    assert FrequencyRecencyBaseline().weights == FREQUENCY_RECENCY_WEIGHTS
+
+
+def test_category_recency_and_repeat_share_from_the_history() -> None:
+    user = UserContext(
+        hour=1,
+        weekday=1,
+        history=(
+            HistoryEvent("i1", "shoes", "acme", 1.0),
+            HistoryEvent("i1", "shoes", "acme", 4.0),
+            HistoryEvent("unseen", "shoes", "acme", 2.0),
+            HistoryEvent("unseen", "shoes", "acme", 3.0),
+        ),
+    )
+    batch = build_batch(_table(), [user], VOCAB)
+    # Candidates i1 (shoes), i2 (hats), i1: the last shoes event was a day ago; no hats.
+    assert _user_item(batch.numeric, "user_category_recency") == pytest.approx([0.5, 0.0, 0.5])
+    # Two of four events repeat an earlier item (an unseen item repeats itself, too).
+    assert float(batch.user_numeric[0, USER_COL["user_repeat_share"]]) == pytest.approx(0.5)
+
+
+def test_cold_start_user_gets_documented_values() -> None:
+    batch = build_batch(_table(), [UserContext(hour=1, weekday=1)], REPEAT_VOCAB)
+    assert _user_item(batch.numeric, "user_category_recency") == [0.0, 0.0, 0.0]
+    assert float(batch.user_numeric[0, USER_COL["user_repeat_share"]]) == 0.0
+    # Only the popularity tie-break is left of frequency-recency.
+    expected = 1e-6 * np.log1p(np.arange(3))
+    got = batch.numeric[:, COL["freq_recency"]].double().numpy()
+    assert got == pytest.approx(expected, abs=1e-8)
+    assert bool(batch.numeric.isfinite().all())

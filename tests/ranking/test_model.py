@@ -15,6 +15,7 @@ from ranking.artifact import MANIFEST_NAME, load_artifact, save_artifact
 from ranking.baselines import LogisticRanker
 from ranking.features import (
     FEATURE_SCHEMA_VERSION,
+    FEATURE_SPEC,
     CandidateTable,
     HistoryEvent,
     UserContext,
@@ -232,3 +233,20 @@ def test_listwise_sample_correction_and_ndcg_stopping_train(world: World) -> Non
             small.vocab,
             TrainConfig(stop_on="auc"),
         )
+
+
+def test_frequency_recency_prior_starts_the_wide_term_on_that_column(world: World) -> None:
+    """With the prior, an untrained model's wide term is the prior times the standardised
+    ``freq_recency`` plus the plain initialisation's small weights."""
+    from ranking.model import DINConfig, DINRanker
+
+    column = FEATURE_SPEC.numeric.index("freq_recency")
+    torch.manual_seed(0)
+    plain = DINRanker(DINConfig.for_vocab(world.vocab))
+    torch.manual_seed(0)
+    primed = DINRanker(DINConfig.for_vocab(world.vocab, frequency_recency_prior=3.0))
+    assert plain.wide is not None and primed.wide is not None
+    diff = primed.wide.weight.detach() - plain.wide.weight.detach()
+    assert diff[:, column].tolist() == pytest.approx([3.0, 3.0])
+    diff[:, column] = 0.0
+    assert not bool(diff.any())

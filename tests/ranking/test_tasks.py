@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from ranking.features import FEATURE_SPEC, OOV_ID
+from ranking.features import (
+    FEATURE_SPEC,
+    OOV_ID,
+    CandidateTable,
+    HistoryEvent,
+    UserContext,
+    build_batch,
+)
 from ranking.snapshot import Snapshot, SnapshotError
 from ranking.tasks import RankingData, Split, build_task
 from tests.ranking._synthetic import make_snapshot
@@ -313,6 +322,127 @@ def test_row_features_match_brute_force_history() -> None:
         assert float(got[COL["user_category_share"]]) == pytest.approx(share, abs=1e-6)
         r = int(split.batch.request_index[row])
         assert int(split.batch.hist_mask[r].sum()) == min(len(hist), FEATURE_SPEC.history_len)
+        in_cat = [ts for i, ts in hist if cat[i] == cat[item]]
+        cat_days = (t - max(in_cat)).total_seconds() / 86_400 if in_cat else None
+        assert float(got[COL["user_category_recency"]]) == pytest.approx(
+            0.0 if cat_days is None else 1 / (1 + cat_days), abs=1e-6
+        )
+        repeats = len(hist) - len({i for i, _ in hist})
+        assert float(split.batch.user_numeric[r, USER_COL["user_repeat_share"]]) == pytest.approx(
+            repeats / max(len(hist), 1), abs=1e-6
+        )
+        expected_fr = (
+            math.log1p(len(same)) + (0.0 if days is None else 1 / (1 + days)) + 0.25 * share
+        )
+        assert float(got[COL["freq_recency"]]) == pytest.approx(expected_fr, abs=1e-4)
+
+
+def test_item_repeat_rate_counts_the_training_period_only() -> None:
+    """Buyers and repeat buyers before valid_start, smoothed towards their overall rate; what
+    happens in valid and test changes nothing, unseen items get the overall rate."""
+    snap = make_snapshot(n_requests=300, seed=5)
+    data = build_task(snap, negatives=2, progress=False)
+    ev = snap.events.to_pydict()
+    counts: dict[str, dict[str, int]] = {}
+    for u, i, t, c, v in zip(
+        ev["user_id"], ev["item_id"], ev["ts"], ev["click"], ev["conversion"], strict=True
+    ):
+        if (c or v) and t < snap.valid_start:
+            counts.setdefault(i, {}).setdefault(u, 0)
+            counts[i][u] += 1
+    buyers = {i: len(us) for i, us in counts.items()}
+    repeat = {i: sum(n >= 2 for n in us.values()) for i, us in counts.items()}
+    prior = sum(repeat.values()) / sum(buyers.values())
+    assert 0 < prior < 1
+    assert data.vocab.repeat_prior == pytest.approx(prior)
+    for split in (data.train, data.valid, data.test):
+        rates = split.batch.numeric[:, COL["item_repeat_rate"]].numpy()
+        for row in range(0, len(split), max(1, len(split) // 50)):
+            item = str(split.item_ids[row])
+            known = int(split.batch.item[row]) != OOV_ID
+            b, r = (buyers.get(item, 0), repeat.get(item, 0)) if known else (0, 0)
+            assert rates[row] == pytest.approx((r + 5 * prior) / (b + 5), abs=1e-6)
+    # Later events do not move the rates: buying every valid and test item again (a second
+    # request a second later) leaves the vocabularies as they were.
+    events = snap.events
+    later = events.filter(pc.greater_equal(events["ts"], pa.scalar(snap.valid_start)))
+    copies = later.set_column(
+        later.schema.get_field_index("request_id"),
+        "request_id",
+        pc.binary_join_element_wise(later["request_id"], "again", "-"),
+    ).set_column(
+        later.schema.get_field_index("ts"),
+        "ts",
+        pc.add(later["ts"], pa.scalar(timedelta(seconds=1))),
+    )
+    both = pa.concat_tables([events, copies]).sort_by("ts")
+    again = build_task(dataclasses.replace(snap, events=both), negatives=2, progress=False)
+    assert again.vocab.item_repeat_rate == data.vocab.item_repeat_rate
+
+
+def test_task_rows_and_serving_build_the_same_features() -> None:
+    """Parity: a task row's features equal :func:`build_batch` on the same history given as
+    :class:`HistoryEvent` tuples (what serving passes), for every numeric column."""
+    snap = make_snapshot(n_requests=300, seed=5)
+    data = build_task(snap, negatives=2, progress=False)
+    ev = snap.events.to_pydict()
+    items = snap.items.to_pydict()
+    cat = dict(zip(items["item_id"], items["category"], strict=True))
+    brand = dict(zip(items["item_id"], items["brand"], strict=True))
+    req_ts: dict[str, datetime] = {}
+    for r, t in zip(ev["request_id"], ev["ts"], strict=True):
+        req_ts[r] = min(t, req_ts.get(r, t))
+    positives = [
+        (u, i, t)
+        for u, i, t, c, v in zip(
+            ev["user_id"], ev["item_id"], ev["ts"], ev["click"], ev["conversion"], strict=True
+        )
+        if c or v
+    ]
+    split = data.test
+    rng = np.random.default_rng(1)
+    for row in rng.choice(len(split), size=30, replace=False):
+        user, item, t = split.user_ids[row], split.item_ids[row], req_ts[split.request_ids[row]]
+        history = tuple(
+            HistoryEvent(i, cat[i], brand[i], (t - ts).total_seconds() / 86_400)
+            for u, i, ts in positives
+            if u == user and ts < t
+        )
+        got = split.batch.numeric[row].numpy()
+        served = build_batch(
+            CandidateTable(
+                item_ids=[item],
+                categories=[cat[item]],
+                brands=[brand[item]],
+                similarity=np.zeros(1),
+                price=np.full(1, 1000),
+                final_price=np.full(1, 1000),
+                has_deal=np.zeros(1),
+                needs_claim=np.zeros(1),
+                hours_left=np.zeros(1),
+                popularity=np.expm1(got[COL["log_popularity"]].astype(np.float64))[None],
+                freshness_days=np.zeros(1),
+            ),
+            [UserContext(hour=0, weekday=0, history=history)],
+            data.vocab,
+        )
+        r = int(split.batch.request_index[row])
+        for name in (
+            "log_user_item_count",
+            "user_item_recency",
+            "user_category_share",
+            "user_brand_share",
+            "freq_recency",
+            "user_category_recency",
+            "item_repeat_rate",
+        ):
+            assert float(served.numeric[0, COL[name]]) == pytest.approx(
+                float(got[COL[name]]), abs=1e-4
+            ), name
+        for name in ("log_history_len", "user_repeat_share"):
+            assert float(served.user_numeric[0, USER_COL[name]]) == pytest.approx(
+                float(split.batch.user_numeric[r, USER_COL[name]]), abs=1e-5
+            ), name
 
 
 def test_impressions_task_rows_are_the_shown_events() -> None:
