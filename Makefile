@@ -63,6 +63,7 @@ test: check  ## checks, then every test not marked slow, then each benchmark's -
 	$(BIN)/python benchmarks/intent.py --quick
 	$(BIN)/python benchmarks/turns.py --quick
 	$(BIN)/python benchmarks/ranking.py --quick
+	$(BIN)/python benchmarks/ranking_devices.py --quick
 	$(BIN)/python benchmarks/policy.py --quick
 	$(BIN)/python benchmarks/load.py --quick
 
@@ -76,6 +77,7 @@ test-full: check  ## checks, every test including slow ones, and the full benchm
 	$(BIN)/python benchmarks/intent.py
 	$(BIN)/python benchmarks/turns.py
 	$(BIN)/python benchmarks/ranking.py
+	$(BIN)/python benchmarks/ranking_devices.py
 	$(BIN)/python benchmarks/policy.py
 	$(BIN)/python benchmarks/load.py
 
