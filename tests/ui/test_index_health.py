@@ -1,7 +1,8 @@
 """``/healthz`` and ``/readyz`` tell the truth about the search index after the server loaded
 it: when the index on disk is deleted or damaged, a reload fails and the server keeps answering
-turns from the index it loaded, but health says ``error`` with what repairs it and readiness is
-503 until ``shopassist index --rebuild`` has run (regression: both said ok throughout).
+turns from the index it loaded; health says ``error`` with what repairs it until ``shopassist
+index --rebuild`` has run (regression: it said ok throughout), while readiness stays 200 (every
+worker sharing the index would fail alike: a 503 would take them all out of the balancer).
 
 Each test serves a copy of the served demo world, so nothing shared is damaged.
 """
@@ -24,7 +25,7 @@ from tests.assistant.conversation.conftest import NOW, served_shop
 from ui.cli import main
 
 from .conftest import Clock, build_app, wait_ready
-from .test_api import RUNNING, error_of
+from .test_api import RUNNING
 
 REBUILD_HINT = "run `shopassist index --rebuild`"
 
@@ -90,8 +91,7 @@ def test_a_broken_index_is_reported_while_turns_go_on(
     assert (body["sql"], body["index"]) == ("ok", "error")
     assert body["index_error"].startswith("the search index cannot be reloaded")
     assert REBUILD_HINT in body["index_error"]
-    message = error_of(client.get("/readyz"), 503, "index_unavailable")
-    assert REBUILD_HINT in message
+    assert client.get("/readyz").json() == {"status": "ready"}  # it still answers turns
     turn = client.post("/v1/chat", json={"user_id": "u-health", "message": RUNNING})
     assert turn.status_code == 200, turn.text
     assert turn.json()["recommendations"]  # from the index loaded before
