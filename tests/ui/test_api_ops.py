@@ -258,3 +258,27 @@ def test_serve_runs_the_api_on_a_port(served_var: Path, tmp_path: Path) -> None:
         assert proc.wait(timeout=20) in (0, -signal.SIGTERM)
     text = (tmp_path / "serve.log").read_text()
     assert "POST /v1/chat -> 200" in text and "u-serve" not in text
+
+
+def test_a_database_without_tables_is_503_with_the_upgrade_hint(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # Regression: against a database never migrated, the SQL-only routes (sessions, feedback,
+    # claims) answered 500 "internal error" instead of saying what to run.
+    settings = Settings(_env_file=None, var_dir=tmp_path / "var")  # type: ignore[call-arg]
+    shop = Shop.from_settings(settings)
+
+    def never(_: Shop) -> Assistant:
+        raise ValidationError("not needed here")
+
+    try:
+        with TestClient(create_app(shop=shop, assistant_factory=never, clock=clock, dev=True)) as c:
+            r = c.get("/v1/sessions/s-1", params={"user_id": "u"})
+            assert "shopassist db upgrade" in error_of(r, 503, "store_unavailable")
+            r = c.post(
+                "/v1/feedback",
+                json={"event_id": "e-1", "impression_id": "i-1", "type": "click"},
+            )
+            assert "shopassist db upgrade" in error_of(r, 503, "store_unavailable")
+    finally:
+        shop.engine.dispose()

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import (
@@ -167,9 +167,26 @@ def install_error_handlers(app: FastAPI) -> None:
             return _json(request, 422, "invalid_request", "text may not hold NUL characters")
         return await unexpected(request, exc)
 
+    async def store_error(request: Request, exc: Exception) -> Any:
+        assert isinstance(exc, OperationalError | ProgrammingError)
+        reason = _one_line(str(exc.orig))
+        if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+            message = (
+                "the database has no shopassist tables or an older schema: run "
+                "`shopassist db upgrade`"
+            )
+        elif isinstance(exc, OperationalError):  # refused, dropped, locked, shut down
+            message = "the database cannot be used right now; retry shortly"
+        else:
+            return await unexpected(request, exc)
+        logger.warning("store unavailable on %s: %s", request.url.path, reason[:200])
+        return _json(request, 503, "store_unavailable", message)
+
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(ShopAssistError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(DataError, data_error)
+    app.add_exception_handler(OperationalError, store_error)
+    app.add_exception_handler(ProgrammingError, store_error)
     app.add_exception_handler(Exception, unexpected)
