@@ -9,20 +9,17 @@ Each test serves a copy of the served demo world, so nothing shared is damaged.
 
 from __future__ import annotations
 
-import io
 import random
 import shutil
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.config import get_settings
 from assistant.conversation import Assistant
 from tests.assistant.conversation.conftest import NOW, served_shop
-from ui.cli import main
+from tests.assistant.test_index_recovery import cli
 
 from .conftest import Clock, build_app, wait_ready
 from .test_api import RUNNING
@@ -59,23 +56,6 @@ def _damage(var: Path, how: str) -> None:
             f.write(random.Random(4).randbytes(100_000))
 
 
-def _index(var: Path, *argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SHOPASSIST_VAR_DIR", str(var))
-        env.setenv("SHOPASSIST_EMBEDDER", "use")
-        env.setenv("SHOPASSIST_LLM_BACKEND", "rules")
-        env.delenv("SHOPASSIST_DATABASE_URL", raising=False)
-        env.delenv("SHOPASSIST_CHROMA_URL", raising=False)
-        get_settings.cache_clear()
-        try:
-            with redirect_stdout(out), redirect_stderr(out):
-                code = main(["index", "--quiet", "--now", NOW.isoformat(), *argv])
-        finally:
-            get_settings.cache_clear()
-    return code, out.getvalue()
-
-
 @pytest.mark.parametrize("how", ["deleted", "garbled"])
 def test_a_broken_index_is_reported_while_turns_go_on(
     client: TestClient, var: Path, how: str
@@ -100,7 +80,7 @@ def test_a_broken_index_is_reported_while_turns_go_on(
 def test_health_recovers_once_the_index_is_rebuilt(client: TestClient, var: Path) -> None:
     _damage(var, "deleted")
     assert client.get("/healthz").json()["index"] == "error"
-    code, printed = _index(var, "--rebuild")
+    code, printed = cli(var, "index", "--quiet", "--now", NOW.isoformat(), "--rebuild")
     assert code == 0, printed
     health = client.get("/healthz").json()
     assert (health["index"], "index_error" in health) == ("ok", False)
