@@ -174,7 +174,7 @@ def load_serving_parts(shop: Shop) -> ServingParts:
         len(snapshot.activities),
         live.current().revision,
     )
-    return ServingParts(catalog, live.current, embedder, vocabulary)
+    return ServingParts(catalog, live, embedder, vocabulary)
 
 
 def index_error(index: Callable[[], SearchIndex]) -> str | None:
@@ -186,8 +186,7 @@ def index_error(index: Callable[[], SearchIndex]) -> str | None:
     loaded; this says so, with what repairs it, so that health checks do not report ``ok``.
     """
     index()
-    live = getattr(index, "__self__", None)
-    error = live.error if isinstance(live, ReloadingIndex) else None
+    error = index.error if isinstance(index, ReloadingIndex) else None
     if error is None:
         return None
     hint = "" if "shopassist index" in error else "; run `shopassist index --rebuild`"

@@ -96,6 +96,10 @@ class ReloadingIndex:
         self.error: str | None = None
         """Why the last revision check or reload failed (``None`` once one succeeds again)."""
 
+    def __call__(self) -> SearchIndex:
+        """:meth:`current`: the instance itself serves as a ``Callable[[], SearchIndex]``."""
+        return self.current()
+
     def current(self) -> SearchIndex:
         """The index for the source's latest revision (reloading first if it moved).
 

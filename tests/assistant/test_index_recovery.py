@@ -42,6 +42,7 @@ from retrieval import (
     ChromaIndex,
     Filters,
     IndexItem,
+    ReloadingIndex,
     SearchIndex,
     activities_for_category_where,
     category_subtree_where,
@@ -442,7 +443,8 @@ def test_the_server_reports_a_damaged_index_and_keeps_serving_through_a_rebuild(
 ) -> None:
     # A server loaded on a healthy index keeps answering while the directory is gone...
     parts = load_serving_parts(shop)
-    live = parts.index.__self__  # type: ignore[attr-defined]
+    live = parts.index
+    assert isinstance(live, ReloadingIndex)
     live.check_every_s = 0.0
     before = parts.index()
     shutil.rmtree(var / "chroma")

@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.conversation import Assistant
+from retrieval import ReloadingIndex
 from tests.assistant.conversation.conftest import NOW, served_shop
 from tests.assistant.test_index_recovery import cli
 
@@ -39,7 +40,8 @@ def client(var: Path, clock: Clock) -> Iterator[TestClient]:
     shop = served_shop(var)
     try:
         assistant = Assistant.from_shop(shop, seed=3)
-        assistant.index.__self__.check_every_s = 0.0  # type: ignore[attr-defined]
+        assert isinstance(assistant.index, ReloadingIndex)
+        assistant.index.check_every_s = 0.0
         with TestClient(build_app(shop, assistant, clock, dev=True)) as c:
             wait_ready(c)
             yield c
