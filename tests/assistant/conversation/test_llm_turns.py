@@ -162,6 +162,28 @@ def test_twenty_turns_keep_the_prompt_small_and_early_slots_alive(
     )
 
 
+def _read_request(conn: socket.socket) -> None:
+    """Read one whole HTTP request (headers, then ``Content-Length`` bytes of body): closing a
+    socket with unread bytes sends a reset, which the client reports instead of the answer."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk
+
+
 def _serve_once(behaviour: str) -> tuple[str, threading.Event]:
     """A one-port HTTP server that fails: ``stall`` never answers, ``hangup`` sends the start
     of a streamed answer and closes the connection."""
@@ -178,7 +200,7 @@ def _serve_once(behaviour: str) -> tuple[str, threading.Event]:
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
-            conn.recv(65536)
+            _read_request(conn)
             if behaviour == "hangup":
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
@@ -238,7 +260,7 @@ def _serve_stream(pieces: Sequence[str]) -> tuple[str, threading.Event]:
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
-            conn.recv(65536)
+            _read_request(conn)
             conn.sendall(
                 b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
             )
