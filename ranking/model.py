@@ -77,8 +77,9 @@ class DINConfig:
             logit, so a frequency-recency-like score is one step away and the deep part learns
             the residual. Artifacts written before this field load with it off.
         frequency_recency_prior: the wide term's initial weight on the standardised
-            ``freq_recency`` column (both heads), so training starts from the
-            frequency-recency baseline's order and learns what to change (0: plain
+            ``freq_recency`` column (both heads), with the heads' last layer and the other
+            wide weights at zero, so the untrained model ranks exactly as the
+            frequency-recency baseline does and training learns what to change (0: plain
             initialisation). Only the initialisation: loading an artifact ignores it.
     """
 
@@ -165,8 +166,14 @@ class DINRanker(nn.Module):
         self.heads = nn.Linear(prev, len(HEADS))
         self.wide = nn.Linear(c.n_numeric, len(HEADS), bias=False) if c.wide else None
         if self.wide is not None and c.frequency_recency_prior:
+            # Start as exactly the frequency-recency order: the heads' last layer and the other
+            # wide weights at zero (the deep part still learns: the heads' weights get
+            # gradients from the first step), the wide term on ``freq_recency`` only.
             with torch.no_grad():
-                self.wide.weight[:, FEATURE_SPEC.numeric.index("freq_recency")] += (
+                nn.init.zeros_(self.heads.weight)
+                nn.init.zeros_(self.heads.bias)
+                nn.init.zeros_(self.wide.weight)
+                self.wide.weight[:, FEATURE_SPEC.numeric.index("freq_recency")] = (
                     c.frequency_recency_prior
                 )
         self.register_buffer("num_mean", torch.zeros(c.n_numeric))

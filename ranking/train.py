@@ -101,6 +101,9 @@ class TrainConfig:
         progress: show a tqdm bar.
         model: overrides for :class:`~ranking.model.DINConfig` (sizes come from the vocab).
         eval_batch_size: rows per chunk when scoring validation data (bounds memory).
+        ema_decay: keep an exponential moving average of the weights (Polyak averaging;
+            the decay per step, in ``[0, 1)``), starting from the initial weights, and
+            validate, keep and return the averaged weights (0: the last step's weights).
     """
 
     seed: int = 0
@@ -117,6 +120,7 @@ class TrainConfig:
     progress: bool = True
     model: dict[str, object] = field(default_factory=dict)
     eval_batch_size: int = 8192
+    ema_decay: float = 0.0
 
     @classmethod
     def recommended(cls, **overrides: Any) -> TrainConfig:
@@ -136,10 +140,11 @@ RECOMMENDED_TRAINING: dict[str, Any] = {
     "listwise_weight": 1.0,
     "sample_correction": True,
     "stop_on": "ndcg",
+    "ema_decay": 0.998,
 }
 """:meth:`TrainConfig.recommended`'s training settings: the listwise softmax beside the
 pointwise heads, both corrected for the negatives' sampling probability (logQ), early stopping
-on the validation NDCG@10."""
+on the validation NDCG@10, validating and keeping a moving average of the weights."""
 
 RECOMMENDED_MODEL: dict[str, object] = {"frequency_recency_prior": 3.0}
 """:meth:`TrainConfig.recommended`'s model overrides: the wide term starts on the
@@ -375,7 +380,8 @@ def _fit(
     valid_groups: NDArray[np.int64] | None = None,
     log_q: torch.Tensor | None = None,
 ) -> tuple[float, list[dict[str, float]]]:
-    """AdamW epochs with early stopping; leaves ``model`` at its best validation loss.
+    """AdamW epochs with early stopping; leaves ``model`` at its best validation loss (or
+    NDCG, ``stop_on``), the weights before the first epoch included when stopping on NDCG.
 
     With a process group of ``w > 1`` ranks, every rank draws the same permutation and trains
     on every ``w``-th row of it (the same number of steps on each rank, as DDP needs) through
@@ -393,6 +399,9 @@ def _fit(
         weight_decay=cfg.weight_decay,
         fused=device.type == "cuda",  # one kernel for the whole update, not one per tensor
     )
+    # Polyak averaging: the validated (and kept) weights are a moving average of the steps'.
+    params = [p for p in model.parameters() if p.requires_grad]
+    ema = [p.detach().clone() for p in params] if cfg.ema_decay > 0 else None
     gen = torch.Generator().manual_seed(cfg.seed)
     train = train.to(device)
     y_train = y_train.to(device)
@@ -400,6 +409,18 @@ def _fit(
     best_loss, best_state, stale = math.inf, copy.deepcopy(model.state_dict()), 0
     best_criterion = math.inf
     history: list[dict[str, float]] = []
+    if cfg.stop_on == "ndcg" and valid_groups is not None:
+        # The starting point competes too: a model that starts from a strong prior
+        # (``frequency_recency_prior``) keeps it when no epoch beats it on validation.
+        model.eval()
+        start_loss, start_clicks = _chunked_loss(
+            model, valid, y_valid, cfg.conversion_weight, cfg.eval_batch_size, cfg.listwise_weight
+        )
+        start_ndcg = ndcg_at_k(
+            y_valid[:, 0].numpy(), start_clicks.double().numpy(), valid_groups, cfg.k
+        )
+        best_criterion, best_loss = -start_ndcg, start_loss
+        logger.info("ranker before training: valid NDCG@%d %.4f", cfg.k, start_ndcg)
     show = cfg.progress and rank == 0
     bar = tqdm(range(cfg.max_epochs), desc="ranker", disable=not show, leave=False)
     per_rank = max(len(train) // world, 1)
@@ -429,10 +450,20 @@ def _fit(
             opt.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
+            if ema is not None:
+                with torch.no_grad():
+                    for average, weight in zip(ema, params, strict=True):
+                        average.lerp_(weight, 1.0 - cfg.ema_decay)
             total += loss.detach() * len(rows)
         train_loss = float(total) / len(order)
         trained = time.perf_counter()
         model.eval()
+        live = None
+        if ema is not None:  # validate (and keep) the averaged weights
+            with torch.no_grad():
+                live = [p.detach().clone() for p in params]
+                for weight, average in zip(params, ema, strict=True):
+                    weight.copy_(average)
         valid_loss, valid_clicks = _chunked_loss(
             model,
             valid,
@@ -457,10 +488,15 @@ def _fit(
         entry["valid_s"] = time.perf_counter() - trained
         history.append(entry)
         bar.set_postfix(train=f"{train_loss:.4f}", valid=f"{valid_loss:.4f}")
-        if criterion < best_criterion - 1e-5:
+        improved = criterion < best_criterion - 1e-5
+        if improved:
             best_criterion, stale = criterion, 0
             best_loss, best_state = valid_loss, copy.deepcopy(model.state_dict())
-        else:
+        if live is not None:  # training goes on from the live weights
+            with torch.no_grad():
+                for weight, saved in zip(params, live, strict=True):
+                    weight.copy_(saved)
+        if not improved:
             stale += 1
             if stale >= cfg.patience:
                 break
@@ -515,6 +551,8 @@ def train_ranker(
         raise ValueError("train and valid must each hold at least one row")
     if cfg.stop_on not in ("loss", "ndcg"):
         raise ValueError(f"stop_on must be 'loss' or 'ndcg', got {cfg.stop_on!r}")
+    if not 0.0 <= cfg.ema_decay < 1.0:
+        raise ValueError(f"ema_decay must lie in [0, 1), got {cfg.ema_decay}")
     y_train = _labels(train_labels, len(train), "train_labels")
     y_valid = _labels(valid_labels, len(valid), "valid_labels")
     dev = resolve_device(device)
@@ -644,6 +682,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="evaluation groups kept per split, sampled with the seed (default 2000)",
     )
+    parser.add_argument(
+        "--ema-decay",
+        type=float,
+        default=RECOMMENDED_TRAINING["ema_decay"],
+        metavar="D",
+        help="validate and keep a moving average of the weights, decay D per step "
+        f"({RECOMMENDED_TRAINING['ema_decay']}; 0: the last step's weights)",
+    )
     parser.add_argument("--batch-size", type=int, default=512, help="rows per step (512)")
     parser.add_argument(
         "--threads",
@@ -666,6 +712,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     from ranking.tasks import build_task
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    if not 0.0 <= args.ema_decay < 1.0:
+        raise _CliError(f"--ema-decay must lie in [0, 1), got {args.ema_decay}")
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     try:
@@ -711,6 +759,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         listwise_weight=max(args.listwise, 0.0),
         sample_correction=listwise,
         stop_on="ndcg" if listwise else "loss",
+        ema_decay=args.ema_decay,
     )
     started = time.perf_counter()
     result = train_task(data, config, device=device)

@@ -235,18 +235,91 @@ def test_listwise_sample_correction_and_ndcg_stopping_train(world: World) -> Non
         )
 
 
-def test_frequency_recency_prior_starts_the_wide_term_on_that_column(world: World) -> None:
-    """With the prior, an untrained model's wide term is the prior times the standardised
-    ``freq_recency`` plus the plain initialisation's small weights."""
+def test_an_untrained_model_with_the_prior_ranks_in_frequency_recency_order(world: World) -> None:
+    """With the prior the model starts as the frequency-recency baseline: its scores are a
+    rising function of the ``freq_recency`` column alone (ties aside), whatever the rest of
+    the features say; the deep part still gets gradients from the first step."""
     from ranking.model import DINConfig, DINRanker
 
     column = FEATURE_SPEC.numeric.index("freq_recency")
     torch.manual_seed(0)
-    plain = DINRanker(DINConfig.for_vocab(world.vocab))
+    primed = DINRanker(DINConfig.for_vocab(world.vocab, frequency_recency_prior=3.0)).eval()
+    primed.set_normalizer(world.train.batch.numeric)
+    batch = world.test.batch
+    scores = primed.score(batch, "click").astype(np.float64)
+    fr = batch.numeric[:, column].numpy().astype(np.float64)
+    order = np.argsort(fr, kind="stable")
+    rising = np.diff(scores[order])
+    assert (rising >= -1e-9).all(), "scores must follow freq_recency"
+    assert len(np.unique(fr)) > 5 and (rising > 0).any()
     torch.manual_seed(0)
-    primed = DINRanker(DINConfig.for_vocab(world.vocab, frequency_recency_prior=3.0))
-    assert plain.wide is not None and primed.wide is not None
-    diff = primed.wide.weight.detach() - plain.wide.weight.detach()
-    assert diff[:, column].tolist() == pytest.approx([3.0, 3.0])
-    diff[:, column] = 0.0
-    assert not bool(diff.any())
+    plain = DINRanker(DINConfig.for_vocab(world.vocab)).eval()
+    plain.set_normalizer(world.train.batch.numeric)
+    plain_scores = plain.score(batch, "click").astype(np.float64)
+    assert (np.diff(plain_scores[order]) < -1e-6).any(), "without the prior it is not"
+    primed.train()
+    primed(batch).sum().backward()  # type: ignore[no-untyped-call]
+    assert primed.heads.weight.grad is not None and bool(primed.heads.weight.grad.any())
+
+
+def test_training_keeps_the_prior_when_no_epoch_beats_it(world: World) -> None:
+    """Stopping on validation NDCG, the weights before the first epoch compete: a run whose
+    epochs only make things worse (trained on inverted labels) returns the frequency-recency
+    model, which scores validation exactly as well as before training."""
+    from ranking.model import DINConfig, DINRanker
+
+    small = make_world(seed=4, n_train=60, n_valid=20, n_test=5)
+    groups = small.valid.batch.request_index.numpy()
+    config = TrainConfig(
+        seed=0,
+        max_epochs=2,
+        progress=False,
+        stop_on="ndcg",
+        model={"frequency_recency_prior": 3.0},
+    )
+    result = train_ranker(
+        small.train.batch,
+        1.0 - small.train.labels,
+        small.valid.batch,
+        small.valid.labels,
+        small.vocab,
+        config,
+        valid_groups=groups,
+    )
+    clicks = small.valid.labels[:, 0]
+    untrained = DINRanker(DINConfig.for_vocab(small.vocab, frequency_recency_prior=3.0)).eval()
+    untrained.set_normalizer(small.train.batch.numeric)
+
+    def ndcg(model: DINRanker) -> float:  # raw logits: calibration's rounding can merge ties
+        with torch.inference_mode():
+            logits = model(small.valid.batch)[:, 0].double().numpy()
+        return ndcg_at_k(clicks, logits, groups, 10)
+
+    before = ndcg(untrained)
+    epochs = [h["valid_ndcg@10"] for h in result.history]
+    assert max(epochs) < before, "the setup must make every epoch worse"
+    assert ndcg(result.model) == pytest.approx(before)
+
+
+def test_weight_averaging_validates_and_returns_the_average(world: World) -> None:
+    """With ``ema_decay`` the kept weights are the moving average, not the last step's: the
+    returned model differs from a run without it, and the run is deterministic."""
+    small = make_world(seed=5, n_train=60, n_valid=20, n_test=5)
+
+    def run(decay: float) -> TrainResult:
+        config = TrainConfig(seed=0, max_epochs=2, patience=5, progress=False, ema_decay=decay)
+        return train_ranker(
+            small.train.batch,
+            small.train.labels,
+            small.valid.batch,
+            small.valid.labels,
+            small.vocab,
+            config,
+        )
+
+    plain, averaged, again = run(0.0), run(0.9), run(0.9)
+    weights = [r.model.heads.weight.detach() for r in (plain, averaged, again)]
+    assert not torch.allclose(weights[0], weights[1])
+    assert torch.equal(weights[1], weights[2])
+    assert averaged.epochs == 2 and np.isfinite(averaged.metrics["click_logloss"])
+    assert TrainConfig.recommended().ema_decay > 0

@@ -142,8 +142,20 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         "--batch-size",
         "--history-negatives",
         "--listwise",
+        "--ema-decay",
     ):
         assert option in out
+
+
+def test_an_ema_decay_outside_zero_to_one_exits_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main([str(tmp_path / "missing"), "--out", str(out), "--ema-decay", "1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: --ema-decay must lie in [0, 1), got 1.0"
+    ]
+    assert not out.exists()
 
 
 def test_torchrun_two_ranks_on_gloo(snapshot_dir: Path, tmp_path: Path) -> None:
