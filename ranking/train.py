@@ -409,17 +409,25 @@ def _fit(
     best_loss, best_state, stale = math.inf, copy.deepcopy(model.state_dict()), 0
     best_criterion = math.inf
     history: list[dict[str, float]] = []
-    if cfg.stop_on == "ndcg" and valid_groups is not None:
-        # The starting point competes too: a model that starts from a strong prior
-        # (``frequency_recency_prior``) keeps it when no epoch beats it on validation.
+    by_ndcg = cfg.stop_on == "ndcg" and valid_groups is not None
+
+    def validate() -> tuple[float, torch.Tensor]:
+        """The validation loss and click logits of the model's current weights (eval mode)."""
         model.eval()
-        start_loss, start_clicks = _chunked_loss(
+        return _chunked_loss(
             model, valid, y_valid, cfg.conversion_weight, cfg.eval_batch_size, cfg.listwise_weight
         )
-        start_ndcg = ndcg_at_k(
-            y_valid[:, 0].numpy(), start_clicks.double().numpy(), valid_groups, cfg.k
-        )
-        best_criterion, best_loss = -start_ndcg, start_loss
+
+    def ndcg_of(clicks: torch.Tensor) -> float:
+        assert valid_groups is not None
+        return ndcg_at_k(y_valid[:, 0].numpy(), clicks.double().numpy(), valid_groups, cfg.k)
+
+    if by_ndcg:
+        # The starting point competes too: a model that starts from a strong prior
+        # (``frequency_recency_prior``) keeps it when no epoch beats it on validation.
+        best_loss, start_clicks = validate()
+        start_ndcg = ndcg_of(start_clicks)
+        best_criterion = -start_ndcg
         logger.info("ranker before training: valid NDCG@%d %.4f", cfg.k, start_ndcg)
     show = cfg.progress and rank == 0
     bar = tqdm(range(cfg.max_epochs), desc="ranker", disable=not show, leave=False)
@@ -457,31 +465,21 @@ def _fit(
             total += loss.detach() * len(rows)
         train_loss = float(total) / len(order)
         trained = time.perf_counter()
-        model.eval()
         live = None
         if ema is not None:  # validate (and keep) the averaged weights
             with torch.no_grad():
                 live = [p.detach().clone() for p in params]
                 for weight, average in zip(params, ema, strict=True):
                     weight.copy_(average)
-        valid_loss, valid_clicks = _chunked_loss(
-            model,
-            valid,
-            y_valid,
-            cfg.conversion_weight,
-            cfg.eval_batch_size,
-            cfg.listwise_weight,
-        )
+        valid_loss, valid_clicks = validate()
         if world > 1:
             both = torch.tensor([valid_loss, train_loss], dtype=torch.float64, device=device)
             dist.all_reduce(both)
             valid_loss, train_loss = (float(v) / world for v in both)
         entry = {"train_loss": train_loss, "valid_loss": valid_loss}
         criterion = valid_loss
-        if cfg.stop_on == "ndcg" and valid_groups is not None:
-            entry[f"valid_ndcg@{cfg.k}"] = ndcg_at_k(
-                y_valid[:, 0].numpy(), valid_clicks.double().numpy(), valid_groups, cfg.k
-            )
+        if by_ndcg:
+            entry[f"valid_ndcg@{cfg.k}"] = ndcg_of(valid_clicks)
             criterion = -entry[f"valid_ndcg@{cfg.k}"]
         # Seconds of the optimisation steps and of the validation pass, for throughput reports.
         entry["train_s"] = trained - started
