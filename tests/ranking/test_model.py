@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,6 +27,26 @@ from ranking.train import TrainConfig, TrainResult, _listwise, evaluate, train_r
 from tests.ranking._synthetic import World, make_world
 
 logger = logging.getLogger(__name__)
+
+
+def _train(
+    world: World,
+    config: TrainConfig,
+    *,
+    labels: np.ndarray | None = None,
+    **kwargs: Any,
+) -> TrainResult:
+    """:func:`train_ranker` on ``world``'s train and valid splits (``labels``: other training
+    labels); keyword arguments pass through."""
+    return train_ranker(
+        world.train.batch,
+        world.train.labels if labels is None else labels,
+        world.valid.batch,
+        world.valid.labels,
+        world.vocab,
+        config,
+        **kwargs,
+    )
 
 
 def test_din_matches_logistic_regression_on_held_out_users(
@@ -55,17 +76,7 @@ def test_conversion_head_is_calibrated(trained: TrainResult, world: World) -> No
 def test_training_is_deterministic() -> None:
     small = make_world(seed=3, n_train=60, n_valid=20, n_test=5)
     config = TrainConfig(seed=1, max_epochs=2, progress=False)
-    runs = [
-        train_ranker(
-            small.train.batch,
-            small.train.labels,
-            small.valid.batch,
-            small.valid.labels,
-            small.vocab,
-            config,
-        )
-        for _ in range(2)
-    ]
+    runs = [_train(small, config) for _ in range(2)]
     assert runs[0].metrics == runs[1].metrics
     for a, b in zip(
         runs[0].model.state_dict().values(), runs[1].model.state_dict().values(), strict=True
@@ -202,37 +213,15 @@ def test_listwise_sample_correction_and_ndcg_stopping_train(world: World) -> Non
         sample_correction=True,
         stop_on="ndcg",
     )
-    result = train_ranker(
-        small.train.batch,
-        small.train.labels,
-        small.valid.batch,
-        small.valid.labels,
-        small.vocab,
-        config,
-        valid_groups=small.valid.batch.request_index.numpy(),
-        train_log_q=log_q,
+    result = _train(
+        small, config, valid_groups=small.valid.batch.request_index.numpy(), train_log_q=log_q
     )
     assert "valid_ndcg@10" in result.history[0]
     assert np.isfinite(result.metrics["click_logloss"])
     with pytest.raises(ValueError, match="train_log_q"):
-        train_ranker(
-            small.train.batch,
-            small.train.labels,
-            small.valid.batch,
-            small.valid.labels,
-            small.vocab,
-            config,
-            train_log_q=log_q[:-1],
-        )
+        _train(small, config, train_log_q=log_q[:-1])
     with pytest.raises(ValueError, match="stop_on"):
-        train_ranker(
-            small.train.batch,
-            small.train.labels,
-            small.valid.batch,
-            small.valid.labels,
-            small.vocab,
-            TrainConfig(stop_on="auc"),
-        )
+        _train(small, TrainConfig(stop_on="auc"))
 
 
 def test_an_untrained_model_with_the_prior_ranks_in_frequency_recency_order(world: World) -> None:
@@ -277,15 +266,7 @@ def test_training_keeps_the_prior_when_no_epoch_beats_it(world: World) -> None:
         stop_on="ndcg",
         model={"frequency_recency_prior": 3.0},
     )
-    result = train_ranker(
-        small.train.batch,
-        1.0 - small.train.labels,
-        small.valid.batch,
-        small.valid.labels,
-        small.vocab,
-        config,
-        valid_groups=groups,
-    )
+    result = _train(small, config, labels=1.0 - small.train.labels, valid_groups=groups)
     clicks = small.valid.labels[:, 0]
     untrained = DINRanker(DINConfig.for_vocab(small.vocab, frequency_recency_prior=3.0)).eval()
     untrained.set_normalizer(small.train.batch.numeric)
@@ -308,14 +289,7 @@ def test_weight_averaging_validates_and_returns_the_average(world: World) -> Non
 
     def run(decay: float) -> TrainResult:
         config = TrainConfig(seed=0, max_epochs=2, patience=5, progress=False, ema_decay=decay)
-        return train_ranker(
-            small.train.batch,
-            small.train.labels,
-            small.valid.batch,
-            small.valid.labels,
-            small.vocab,
-            config,
-        )
+        return _train(small, config)
 
     plain, averaged, again = run(0.0), run(0.9), run(0.9)
     weights = [r.model.heads.weight.detach() for r in (plain, averaged, again)]

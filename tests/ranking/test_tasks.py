@@ -289,13 +289,15 @@ def test_caps_sample_requests_and_groups() -> None:
     assert set(capped.test.request_ids) <= set(full.test.request_ids)
 
 
-def test_row_features_match_brute_force_history() -> None:
-    """The vectorised user-item fields against a plain loop over the events."""
-    snap = make_snapshot(n_requests=300, seed=5)
-    data = build_task(snap, negatives=2, progress=False)
+def _plain_events(
+    snap: Snapshot,
+) -> tuple[dict[str, str], dict[str, str], dict[str, datetime], list[tuple[str, str, datetime]]]:
+    """The snapshot as plain Python, for brute-force checks: each item's category and brand,
+    each request's time (its earliest event) and the positive events as (user, item, ts)."""
     ev = snap.events.to_pydict()
     items = snap.items.to_pydict()
     cat = dict(zip(items["item_id"], items["category"], strict=True))
+    brand = dict(zip(items["item_id"], items["brand"], strict=True))
     req_ts: dict[str, datetime] = {}
     for r, t in zip(ev["request_id"], ev["ts"], strict=True):
         req_ts[r] = min(t, req_ts.get(r, t))
@@ -306,6 +308,14 @@ def test_row_features_match_brute_force_history() -> None:
         )
         if c or v
     ]
+    return cat, brand, req_ts, positives
+
+
+def test_row_features_match_brute_force_history() -> None:
+    """The vectorised user-item fields against a plain loop over the events."""
+    snap = make_snapshot(n_requests=300, seed=5)
+    data = build_task(snap, negatives=2, progress=False)
+    cat, _, req_ts, positives = _plain_events(snap)
     split = data.test
     rng = np.random.default_rng(0)
     for row in rng.choice(len(split), size=60, replace=False):
@@ -385,20 +395,7 @@ def test_task_rows_and_serving_build_the_same_features() -> None:
     :class:`HistoryEvent` tuples (what serving passes), for every numeric column."""
     snap = make_snapshot(n_requests=300, seed=5)
     data = build_task(snap, negatives=2, progress=False)
-    ev = snap.events.to_pydict()
-    items = snap.items.to_pydict()
-    cat = dict(zip(items["item_id"], items["category"], strict=True))
-    brand = dict(zip(items["item_id"], items["brand"], strict=True))
-    req_ts: dict[str, datetime] = {}
-    for r, t in zip(ev["request_id"], ev["ts"], strict=True):
-        req_ts[r] = min(t, req_ts.get(r, t))
-    positives = [
-        (u, i, t)
-        for u, i, t, c, v in zip(
-            ev["user_id"], ev["item_id"], ev["ts"], ev["click"], ev["conversion"], strict=True
-        )
-        if c or v
-    ]
+    cat, brand, req_ts, positives = _plain_events(snap)
     split = data.test
     rng = np.random.default_rng(1)
     for row in rng.choice(len(split), size=30, replace=False):
@@ -427,15 +424,8 @@ def test_task_rows_and_serving_build_the_same_features() -> None:
             data.vocab,
         )
         r = int(split.batch.request_index[row])
-        for name in (
-            "log_user_item_count",
-            "user_item_recency",
-            "user_category_share",
-            "user_brand_share",
-            "freq_recency",
-            "user_category_recency",
-            "item_repeat_rate",
-        ):
+        # Every user-item column: the schema's numeric fields from log_user_item_count on.
+        for name in FEATURE_SPEC.numeric[COL["log_user_item_count"] :]:
             assert float(served.numeric[0, COL[name]]) == pytest.approx(
                 float(got[COL[name]]), abs=1e-4
             ), name
