@@ -15,9 +15,11 @@ Protocol (:func:`build_task`):
   positive items (hard negatives) and ``negatives`` random items of each positive's
   ``department`` that are not positive in the request (labels 0, 0), a share of them drawn by
   popularity (``popular_negatives``), and optionally the user's own recent history items of those
-  departments that the request did not log (``history_negatives``). Valid and test: one group
-  per (request, department of a positive), holding *every* catalog item of that department,
-  labelled 1 for the request's positives.
+  departments that the request did not log (``history_negatives``). Or (``department_share``)
+  the training rows are grouped as evaluation groups them: the positives, every item of the
+  department the user had before, and a uniform share of the department's other items. Valid
+  and test: one group per (request, department of a positive), holding *every* catalog item of
+  that department, labelled 1 for the request's positives.
 * ``impressions``: rows are the shown events, labels their flags, one group per request.
 * Candidate features come from the tables, never from the event row: list price from
   ``items``; the deal from ``prices`` on the request's UTC day (else list price, no deal);
@@ -51,6 +53,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -516,6 +519,52 @@ class _Builder:
         q = k * ((1.0 - popular) / size + popular * weight / (cum[start + size] - cum[start]))
         return req[keep], item[keep], q[keep]
 
+    def next_item_department(
+        self, requests: NDArray[np.int64], share: float, rng: np.random.Generator
+    ) -> _Rows:
+        """Training rows grouped as evaluation groups them: one group per (request, department
+        of one of its positives), holding the request's positives there, every item of the
+        department the user had before the request, and each other item of the department with
+        probability ``share`` (``log_q = log(share)``; 0 for the rows kept with certainty).
+        ``share = 1`` gives the evaluation's whole-department groups."""
+        pairs = self.pairs_of(requests)
+        pos = pairs[self.pair_pos[pairs]]
+        rank = np.empty(int(requests.max(initial=-1)) + 1, dtype=np.int64)
+        rank[requests] = np.arange(len(requests))
+        n_dept, n_items = len(self.dept_start) - 1, self.n_items
+        pos_group_key = rank[self.pair_req[pos]] * n_dept + self.department[self.pair_item[pos]]
+        group_key = np.unique(pos_group_key)  # request (time) order, then department
+        g_req, g_dept = requests[group_key // n_dept], group_key % n_dept
+        g_of_pos = np.searchsorted(group_key, pos_group_key)
+        certain = [g_of_pos * n_items + self.pair_item[pos]]
+        # The user's own earlier items of each group's department.
+        start, end = self._count_before(
+            "user", self.req_user[g_req], np.zeros_like(g_req), self.req_rank[g_req]
+        )
+        _, _, order = self.hist["user"]
+        if len(order):
+            events = _ranges(start, end)
+            ev_group = np.repeat(np.arange(len(group_key), dtype=np.int64), end - start)
+            ev_item = self.pos_event_item[order[events]]
+            same = self.department[ev_item] == g_dept[ev_group]
+            certain.append(ev_group[same] * n_items + ev_item[same])
+        kept = np.unique(np.concatenate(certain))
+        # A uniform share of the rest of each department.
+        lo, hi = self.dept_start[g_dept], self.dept_start[g_dept + 1]
+        every = _ranges(lo, hi)
+        drawn = rng.random(len(every)) < share
+        d_group = np.repeat(np.arange(len(group_key), dtype=np.int64), hi - lo)[drawn]
+        sampled = np.setdiff1d(d_group * n_items + self.dept_items[every[drawn]], kept)
+        keys = np.concatenate([kept, sampled])
+        log_q = np.concatenate(
+            [np.zeros(len(kept)), np.full(len(sampled), math.log(share))]
+        ).astype(np.float32)
+        by_key = np.argsort(keys, kind="stable")
+        keys, log_q = keys[by_key], log_q[by_key]
+        groups, item = keys // n_items, keys % n_items
+        request = g_req[groups]
+        return _Rows(request, item, self._pair_labels(request, item), groups, log_q)
+
     def next_item_eval(
         self, requests: NDArray[np.int64], max_groups: int | None, rng: np.random.Generator
     ) -> _Rows:
@@ -782,6 +831,7 @@ def build_task(
     negatives: int = 20,
     history_negatives: int = 0,
     popular_negatives: float = 0.0,
+    department_share: float = 0.0,
     max_train_positives: int | None = None,
     max_eval_groups: int | None = 2000,
     seed: int = 0,
@@ -798,6 +848,12 @@ def build_task(
             negatives (0: none).
         popular_negatives: ``next-item`` only: the share of the sampled negatives drawn in
             proportion to ``popularity + 1`` instead of uniformly, in ``[0, 1]``.
+        department_share: ``next-item`` only, in ``[0, 1]``: when above 0, the training rows
+            are grouped as evaluation groups them instead, one group per (request, department
+            of a positive): the positives, *every* item of the department the user had before
+            the request, and this share of the department's other items, drawn uniformly (their
+            ``sample_log_q`` is ``log(department_share)``). ``negatives``,
+            ``history_negatives`` and ``popular_negatives`` then do not apply.
         max_train_positives: keep a seeded sample of training requests holding at most this
             many positives (None: all).
         max_eval_groups: keep a seeded sample of at most this many groups in valid and in test
@@ -811,7 +867,8 @@ def build_task(
         SnapshotError: NaN in a numeric column, null flags, events of unknown items, or an
             empty training split (when no ``vocab`` is given).
         ValueError: a negative ``negatives``, ``history_negatives``, ``max_train_positives`` or
-            ``max_eval_groups``, or ``popular_negatives`` outside ``[0, 1]``.
+            ``max_eval_groups``, or ``popular_negatives`` or ``department_share`` outside
+            ``[0, 1]``.
     """
     if negatives < 0 or history_negatives < 0:
         raise ValueError(
@@ -819,6 +876,8 @@ def build_task(
         )
     if not 0.0 <= popular_negatives <= 1.0:
         raise ValueError(f"popular_negatives must lie in [0, 1], got {popular_negatives}")
+    if not 0.0 <= department_share <= 1.0:
+        raise ValueError(f"department_share must lie in [0, 1], got {department_share}")
     for name, value in (
         ("max_train_positives", max_train_positives),
         ("max_eval_groups", max_eval_groups),
@@ -841,7 +900,9 @@ def build_task(
             ]
         else:
             rows = [
-                builder.next_item_train(
+                builder.next_item_department(train_req, department_share, rngs[1])
+                if department_share > 0
+                else builder.next_item_train(
                     train_req, negatives, rngs[1], history_negatives, popular_negatives
                 ),
                 builder.next_item_eval(valid_req, max_eval_groups, rngs[2]),

@@ -193,6 +193,69 @@ def test_history_negatives_are_earlier_items_of_a_positive_department() -> None:
     assert set(_rows(data.train, "r3")) == {"d"}  # u2 has no history
 
 
+def test_department_share_one_trains_on_the_evaluations_whole_department_groups() -> None:
+    data = build_task(_snapshot(), department_share=1.0, progress=False)
+    train = data.train
+    # r1 and r2 bought in D1 (a, b, c, f), r3 in D2 (d, e): every item of the department.
+    assert {r: set(_rows(train, r)) for r in ("r1", "r2", "r3")} == {
+        "r1": {"a", "b", "c", "f"},
+        "r2": {"a", "b", "c", "f"},
+        "r3": {"d", "e"},
+    }
+    assert len(train) == 10  # no (request, item) twice
+    assert train.labels.sum(axis=0).tolist() == [2, 2]  # a (click + buy), c (click), d (buy)
+    assert train.sample_log_q is not None and not train.sample_log_q.any()
+    assert len(np.unique(train.groups)) == 3 and (np.diff(train.groups) >= 0).all()
+
+
+def test_department_share_keeps_every_earlier_item_of_the_department_and_samples_the_rest() -> None:
+    snap = make_snapshot(n_requests=400, seed=3)
+    share = 0.3
+    data = build_task(snap, department_share=share, seed=2, progress=False)
+    train = data.train
+    events = snap.events.to_pylist()
+    department = dict(
+        zip(
+            snap.items.column("item_id").to_pylist(),
+            snap.items.column("department").to_pylist(),
+            strict=True,
+        )
+    )
+    positive = [e for e in events if e["click"] or e["conversion"]]
+    request_ts = {}
+    for e in events:
+        request_ts[e["request_id"]] = min(e["ts"], request_ts.get(e["request_id"], e["ts"]))
+    pairs = list(zip(train.request_ids.tolist(), train.item_ids.tolist(), strict=True))
+    assert len(set(pairs)) == len(pairs)  # no (request, item) twice
+    assert train.sample_log_q is not None
+    sampled = np.isclose(train.sample_log_q, math.log(share))
+    assert (sampled | (train.sample_log_q == 0)).all()
+    checked, others, drawn = 0, 0, 0
+    for request in np.unique(train.request_ids).tolist():
+        rows = np.flatnonzero(train.request_ids == request)
+        user = str(train.user_ids[rows[0]])
+        bought = {e["item_id"] for e in positive if e["request_id"] == request}
+        departments = {department[i] for i in bought}
+        earlier = {
+            e["item_id"]
+            for e in positive
+            if e["user_id"] == user
+            and e["ts"] < request_ts[request]
+            and department[e["item_id"]] in departments
+        }
+        items = dict(zip(train.item_ids[rows].tolist(), rows.tolist(), strict=True))
+        assert {department[i] for i in items} == departments
+        assert bought | earlier <= set(items)  # kept with certainty, log q = 0
+        assert not sampled[[items[i] for i in bought | earlier]].any()
+        assert (train.labels[rows].max(axis=1) > 0).sum() == len(bought)
+        in_departments = sum(department[i] in departments for i in department)
+        others += in_departments - len(bought | earlier)
+        drawn += int(sampled[rows].sum())
+        checked += bool(earlier)
+    assert checked > 50  # most requests have earlier items in the department
+    assert 0.25 < drawn / others < 0.35  # the share of the rest, drawn uniformly
+
+
 def test_popular_negatives_follow_popularity_within_the_department() -> None:
     snap = make_snapshot(n_requests=400, seed=3)
     col = COL["log_popularity"]
@@ -207,6 +270,8 @@ def test_popular_negatives_follow_popularity_within_the_department() -> None:
         build_task(snap, popular_negatives=1.5, progress=False)
     with pytest.raises(ValueError, match="history_negatives"):
         build_task(snap, history_negatives=-1, progress=False)
+    with pytest.raises(ValueError, match="department_share"):
+        build_task(snap, department_share=1.5, progress=False)
 
 
 def test_prices_come_from_the_request_day_for_every_row(data: RankingData) -> None:
