@@ -519,6 +519,19 @@ class _Builder:
         q = k * ((1.0 - popular) / size + popular * weight / (cum[start + size] - cum[start]))
         return req[keep], item[keep], q[keep]
 
+    def _positive_groups(
+        self, requests: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The requests' positive pairs and each one's group key, ``rank of the request in
+        requests * departments + its item's department``: one group per (request, department
+        of a positive), sorting in request (time) order."""
+        pairs = self.pairs_of(requests)
+        pos = pairs[self.pair_pos[pairs]]
+        rank = np.empty(int(requests.max(initial=-1)) + 1, dtype=np.int64)
+        rank[requests] = np.arange(len(requests))
+        n_dept = len(self.dept_start) - 1
+        return pos, rank[self.pair_req[pos]] * n_dept + self.department[self.pair_item[pos]]
+
     def next_item_department(
         self, requests: NDArray[np.int64], share: float, rng: np.random.Generator
     ) -> _Rows:
@@ -527,13 +540,9 @@ class _Builder:
         department the user had before the request, and each other item of the department with
         probability ``share`` (``log_q = log(share)``; 0 for the rows kept with certainty).
         ``share = 1`` gives the evaluation's whole-department groups."""
-        pairs = self.pairs_of(requests)
-        pos = pairs[self.pair_pos[pairs]]
-        rank = np.empty(int(requests.max(initial=-1)) + 1, dtype=np.int64)
-        rank[requests] = np.arange(len(requests))
+        pos, pos_group_key = self._positive_groups(requests)
+        group_key = np.unique(pos_group_key)
         n_dept, n_items = len(self.dept_start) - 1, self.n_items
-        pos_group_key = rank[self.pair_req[pos]] * n_dept + self.department[self.pair_item[pos]]
-        group_key = np.unique(pos_group_key)  # request (time) order, then department
         g_req, g_dept = requests[group_key // n_dept], group_key % n_dept
         g_of_pos = np.searchsorted(group_key, pos_group_key)
         certain = [g_of_pos * n_items + self.pair_item[pos]]
@@ -568,15 +577,8 @@ class _Builder:
     def next_item_eval(
         self, requests: NDArray[np.int64], max_groups: int | None, rng: np.random.Generator
     ) -> _Rows:
-        pairs = self.pairs_of(requests)
-        pos = pairs[self.pair_pos[pairs]]
-        # One group per (request, department of a positive), in request (time) order.
-        rank = np.empty(int(requests.max(initial=-1)) + 1, dtype=np.int64)
-        rank[requests] = np.arange(len(requests))
+        group_key = np.unique(self._positive_groups(requests)[1])
         n_dept = len(self.dept_start) - 1
-        group_key = np.unique(
-            rank[self.pair_req[pos]] * n_dept + self.department[self.pair_item[pos]]
-        )
         if max_groups is not None and len(group_key) > max_groups:
             group_key = np.sort(rng.choice(group_key, size=max_groups, replace=False))
         g_req = requests[group_key // n_dept]
