@@ -27,6 +27,14 @@ the tensors :class:`ranking.model.DINRanker` reads. Nothing here knows about SQL
   :class:`Vocabularies` so serving reads the training period's values; unseen items get the
   catalog-wide rate) and, per request, ``user_repeat_share`` (the share of the history's events
   whose item the user had had before, within that history; 0 for an empty history).
+* Schema 4 adds the user-item purchase cycle, from the user's events with the candidate's item
+  (``count``, days since the first, days since the last, ``mean gap = (first - last) /
+  (count - 1)``): ``user_item_rate`` (``log1p(7 * count / (days since the first + 1))``, events
+  per week), ``user_item_due`` (``log1p(days since the last / (mean gap + 1))``, 0 below two
+  events: how far into its usual cycle the item is), ``user_item_log_gap`` (``log1p(mean gap)``,
+  0 below two events), ``user_item_repeated`` (1 from two events) and ``user_item_log_age``
+  (``log1p(days since the first)``). All five are 0 for an item the user never had. On The
+  Complete Journey they are what lets a trained model pass frequency-recency (docs/ranking.md).
 
 Example:
     >>> import numpy as np
@@ -74,7 +82,7 @@ __all__ = [
     "frequency_recency",
 ]
 
-FEATURE_SCHEMA_VERSION = "ranking-features/3"
+FEATURE_SCHEMA_VERSION = "ranking-features/4"
 PAD_ID = 0
 OOV_ID = 1
 
@@ -157,6 +165,11 @@ FEATURE_SPEC = FeatureSpec(
         "freq_recency",
         "user_category_recency",
         "item_repeat_rate",
+        "user_item_rate",
+        "user_item_due",
+        "user_item_log_gap",
+        "user_item_repeated",
+        "user_item_log_age",
     ),
     user_numeric=(
         "is_member",
@@ -537,6 +550,8 @@ class HistoryArrays:
         item_count: shape ``(n,)``, per candidate row: the user's past events with its item.
         item_days: shape ``(n,)``, days since the user's last event with the row's item;
             ``inf`` when never.
+        item_first_days: shape ``(n,)``, days since the user's *first* event with the row's
+            item (>= ``item_days``); ``inf`` when never.
         category_count: shape ``(n,)``, the user's past events in the row's category.
         brand_count: shape ``(n,)``, the user's past events of the row's brand.
         category_days: shape ``(n,)``, days since the user's last event in the row's category;
@@ -551,6 +566,7 @@ class HistoryArrays:
     length: NDArray[np.int64]
     item_count: NDArray[np.float64]
     item_days: NDArray[np.float64]
+    item_first_days: NDArray[np.float64]
     category_count: NDArray[np.float64]
     brand_count: NDArray[np.float64]
     category_days: NDArray[np.float64]
@@ -602,7 +618,7 @@ class _History:
     recency: NDArray[np.float32]  # (u, L)
     mask: NDArray[np.bool_]  # (u, L)
     length: NDArray[np.int64]  # (u,)
-    # item count, item days, category count, category days, brand count: (n,)
+    # item count, item days, category count, category days, brand count, item first days: (n,)
     counts: tuple[NDArray[np.float64], ...]
     distinct: NDArray[np.int64]  # (u,) distinct items of the full history
 
@@ -625,9 +641,8 @@ def _histories(
     mask = np.zeros((u, length), dtype=bool)
     if m == 0:
         zeros, never = np.zeros(n), np.full(n, np.inf)
-        return _History(
-            ids, recency, mask, lengths, (zeros, never, zeros, never, zeros), np.zeros(u, np.int64)
-        )
+        empty = (zeros, never, zeros, never, zeros, never)
+        return _History(ids, recency, mask, lengths, empty, np.zeros(u, np.int64))
     hist_request = np.repeat(np.arange(u, dtype=np.int64), lengths)
     events = [e for r in requests for e in r.history]
     days = np.fromiter((e.days_ago for e in events), np.float64, m)
@@ -645,6 +660,7 @@ def _histories(
     recency[rows, cols] = np.log1p(days[keep])
     counts: list[NDArray[np.float64]] = []
     distinct = np.zeros(u, dtype=np.int64)
+    first_days = np.full(n, np.inf)
     fields = (
         (vocab.item, "item_id", cands.item_ids),
         (vocab.category, "category", cands.categories),
@@ -666,9 +682,13 @@ def _histories(
             last = days[by_key][np.minimum(lo, m - 1)]
             counts.append(np.where(count > 0, last, np.inf))
         if f == 0:
+            # The key's last position holds its oldest event.
+            oldest = days[by_key][np.minimum(lo + count - 1, m - 1)]
+            first_days = np.where(count > 0, oldest, np.inf)
             keys = hist_key[by_key]
             first = np.r_[True, keys[1:] != keys[:-1]]
             distinct = np.bincount(hist_request[by_key][first], minlength=u).astype(np.int64)
+    counts.append(first_days)
     return _History(ids, recency, mask, lengths, tuple(counts), distinct)
 
 
@@ -684,14 +704,23 @@ def _user_item_numeric(
     length: NDArray[np.float64],
     log_popularity: NDArray[np.float32],
 ) -> dict[str, NDArray[np.float64]]:
-    item_count, item_days, category_count, category_days, brand_count = counts
+    item_count, item_days, category_count, category_days, brand_count, first_days = counts
     total = np.maximum(length, 1.0)
+    seen, repeated = item_count > 0, item_count > 1
+    first = np.where(seen, first_days, 0.0)
+    last = np.where(seen, item_days, 0.0)
+    gap = np.where(repeated, (first - last) / np.maximum(item_count - 1, 1), 0.0)
     columns = {
         "log_user_item_count": np.log1p(item_count),
         "user_item_recency": _recency(item_days),
         "user_category_share": category_count / total,
         "user_brand_share": brand_count / total,
         "user_category_recency": _recency(category_days),
+        "user_item_rate": np.log1p(7.0 * item_count / (first + 1.0)),
+        "user_item_due": np.where(repeated, np.log1p(last / (gap + 1.0)), 0.0),
+        "user_item_log_gap": np.log1p(gap),
+        "user_item_repeated": repeated.astype(np.float64),
+        "user_item_log_age": np.log1p(first),
     }
     columns["freq_recency"] = frequency_recency(
         columns["log_user_item_count"],
@@ -711,7 +740,15 @@ def _from_arrays(history: HistoryArrays, n: int, u: int, length: int) -> _Histor
     if lengths.shape != (u,) or (lengths < 0).any():
         raise ValueError(f"history field 'length' must have shape ({u},) with values >= 0")
     counts = []
-    for name in ("item_count", "item_days", "category_count", "category_days", "brand_count"):
+    names = (
+        "item_count",
+        "item_days",
+        "category_count",
+        "category_days",
+        "brand_count",
+        "item_first_days",
+    )
+    for name in names:
         arr = np.asarray(getattr(history, name), dtype=np.float64)
         if arr.shape != (n,):
             raise ValueError(f"history field {name!r} must have shape ({n},)")
@@ -719,6 +756,8 @@ def _from_arrays(history: HistoryArrays, n: int, u: int, length: int) -> _Histor
         if np.isnan(arr).any() or (arr < 0).any() or (not may_be_inf and np.isinf(arr).any()):
             raise ValueError(f"history field {name!r} must be finite and >= 0")
         counts.append(arr)
+    if (counts[5] < counts[1]).any():
+        raise ValueError("history field 'item_first_days' must be >= 'item_days'")
     distinct = np.asarray(history.distinct_items, dtype=np.int64)
     if distinct.shape != (u,) or (distinct < 0).any() or (distinct > lengths).any():
         raise ValueError(

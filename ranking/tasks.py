@@ -666,6 +666,12 @@ class _Builder:
         _, _, item_order = self.hist["item"]
         last = self.pos_event_ts[item_order[np.maximum(hi - 1, 0)]] if len(item_order) else r_t
         item_days = np.where(item_count > 0, (r_t - last) / _DAY_US, np.inf)
+        first = (
+            self.pos_event_ts[item_order[np.minimum(lo, len(item_order) - 1)]]
+            if len(item_order)
+            else r_t
+        )
+        item_first_days = np.where(item_count > 0, (r_t - first) / _DAY_US, np.inf)
         lo, hi = self._count_before("category", r_user, self.category[item], r_rank)
         category_count = hi - lo
         _, _, cat_order = self.hist["category"]
@@ -681,6 +687,7 @@ class _Builder:
             length=end - start,
             item_count=item_count.astype(np.float64),
             item_days=item_days,
+            item_first_days=item_first_days,
             category_count=category_count.astype(np.float64),
             brand_count=brand_count.astype(np.float64),
             category_days=category_days,

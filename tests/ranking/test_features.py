@@ -219,6 +219,7 @@ def test_history_arrays_give_the_same_batch_as_history_events() -> None:
         length=np.array([2]),
         item_count=np.array([1.0, 1.0, 1.0]),
         item_days=np.array([3.0, 1.0, 3.0]),
+        item_first_days=np.array([3.0, 1.0, 3.0]),
         category_count=np.array([1.0, 1.0, 1.0]),
         brand_count=np.array([2.0, 2.0, 2.0]),
         category_days=np.array([3.0, 1.0, 3.0]),
@@ -234,6 +235,13 @@ def test_history_arrays_give_the_same_batch_as_history_events() -> None:
     with pytest.raises(ValueError, match="'item_count' must have shape"):
         build_batch(
             _table(), [bare], VOCAB, history=dataclasses.replace(arrays, item_count=np.ones(2))
+        )
+    with pytest.raises(ValueError, match="'item_first_days' must be >= 'item_days'"):
+        build_batch(
+            _table(),
+            [bare],
+            VOCAB,
+            history=dataclasses.replace(arrays, item_first_days=np.array([2.0, 1.0, 3.0])),
         )
 
 
@@ -318,3 +326,40 @@ def test_cold_start_user_gets_documented_values() -> None:
     got = batch.numeric[:, COL["freq_recency"]].double().numpy()
     assert got == pytest.approx(expected, abs=1e-8)
     assert bool(batch.numeric.isfinite().all())
+
+
+# --- schema 4: the user-item purchase cycle --------------------------------------------------
+
+
+def test_purchase_cycle_columns_from_the_history() -> None:
+    """i1 bought 20, 13 and 6 days ago (every 7 days, last 6 days ago: nearly due again); i2
+    once, 2 days ago; i3 never."""
+    user = UserContext(
+        hour=1,
+        weekday=1,
+        history=(
+            HistoryEvent("i1", "shoes", "acme", 6.0),
+            HistoryEvent("i2", "hats", "acme", 2.0),
+            HistoryEvent("i1", "shoes", "acme", 20.0),
+            HistoryEvent("i1", "shoes", "acme", 13.0),
+        ),
+    )
+    batch = build_batch(_table(item_ids=["i1", "i2", "i3"]), [user], VOCAB)
+    assert _user_item(batch.numeric, "user_item_rate") == pytest.approx(
+        [np.log1p(7 * 3 / 21), np.log1p(7 * 1 / 3), 0.0], abs=1e-5
+    )
+    assert _user_item(batch.numeric, "user_item_log_gap") == pytest.approx(
+        [np.log1p(7.0), 0.0, 0.0], abs=1e-5
+    )
+    assert _user_item(batch.numeric, "user_item_due") == pytest.approx(
+        [np.log1p(6 / 8), 0.0, 0.0], abs=1e-5
+    )
+    assert _user_item(batch.numeric, "user_item_repeated") == [1.0, 0.0, 0.0]
+    assert _user_item(batch.numeric, "user_item_log_age") == pytest.approx(
+        [np.log1p(20.0), np.log1p(2.0), 0.0], abs=1e-5
+    )
+    # Only the last 30 events form the sequence, but the cycle reads the full history.
+    many = tuple(HistoryEvent("i1", "shoes", "acme", 2.0 * d) for d in range(1, 101))
+    far = build_batch(_table(), [UserContext(hour=1, weekday=1, history=many)], VOCAB)
+    assert _user_item(far.numeric, "user_item_log_age")[0] == pytest.approx(np.log1p(200.0))
+    assert _user_item(far.numeric, "user_item_log_gap")[0] == pytest.approx(np.log1p(2.0))
