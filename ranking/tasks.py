@@ -841,6 +841,7 @@ def build_task(
     history_negatives: int = 0,
     popular_negatives: float = 0.0,
     department_share: float = 0.0,
+    recent_train_share: float = 1.0,
     max_train_positives: int | None = None,
     max_eval_groups: int | None = 2000,
     seed: int = 0,
@@ -863,6 +864,9 @@ def build_task(
             the request, and this share of the department's other items, drawn uniformly (their
             ``sample_log_q`` is ``log(department_share)``). ``negatives``,
             ``history_negatives`` and ``popular_negatives`` then do not apply.
+        recent_train_share: in ``(0, 1]``: train only on the requests of the last this share
+            of the training period, by time (from the first request to ``valid_start``), before
+            ``max_train_positives`` samples them (1: the whole period).
         max_train_positives: keep a seeded sample of training requests holding at most this
             many positives (None: all).
         max_eval_groups: keep a seeded sample of at most this many groups in valid and in test
@@ -876,8 +880,8 @@ def build_task(
         SnapshotError: NaN in a numeric column, null flags, events of unknown items, or an
             empty training split (when no ``vocab`` is given).
         ValueError: a negative ``negatives``, ``history_negatives``, ``max_train_positives`` or
-            ``max_eval_groups``, or ``popular_negatives`` or ``department_share`` outside
-            ``[0, 1]``.
+            ``max_eval_groups``, ``popular_negatives`` or ``department_share`` outside
+            ``[0, 1]``, or ``recent_train_share`` outside ``(0, 1]``.
     """
     if negatives < 0 or history_negatives < 0:
         raise ValueError(
@@ -887,6 +891,8 @@ def build_task(
         raise ValueError(f"popular_negatives must lie in [0, 1], got {popular_negatives}")
     if not 0.0 <= department_share <= 1.0:
         raise ValueError(f"department_share must lie in [0, 1], got {department_share}")
+    if not 0.0 < recent_train_share <= 1.0:
+        raise ValueError(f"recent_train_share must lie in (0, 1], got {recent_train_share}")
     for name, value in (
         ("max_train_positives", max_train_positives),
         ("max_eval_groups", max_eval_groups),
@@ -900,6 +906,10 @@ def build_task(
         builder = _Builder(snapshot, progress)
         bar.update()
         train_req, valid_req, test_req = builder.split_requests()
+        if recent_train_share < 1.0 and len(train_req):
+            t = builder.req_ts[train_req]
+            period = builder.valid_start - int(t.min())
+            train_req = train_req[t >= builder.valid_start - recent_train_share * period]
         train_req = _cap_requests(builder, train_req, max_train_positives, rngs[0])
         if task == "impressions":
             rows = [

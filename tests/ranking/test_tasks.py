@@ -330,6 +330,23 @@ def test_request_time_features(data: RankingData) -> None:
     assert float(user[USER_COL["weekday_sin"]]) == pytest.approx(math.sin(2 * math.pi * 4 / 7))
 
 
+def test_recent_train_share_keeps_the_end_of_the_training_period() -> None:
+    snap = make_snapshot(n_requests=400, seed=3)
+    _, _, req_ts, _ = _plain_events(snap)
+    full = build_task(snap, negatives=2, progress=False)
+    recent = build_task(snap, negatives=2, recent_train_share=0.25, progress=False)
+    times = [req_ts[r] for r in np.unique(full.train.request_ids).tolist()]
+    cut = snap.valid_start - 0.25 * (snap.valid_start - min(req_ts.values()))
+    kept = {r for r in np.unique(full.train.request_ids).tolist() if req_ts[r] >= cut}
+    assert set(recent.train.request_ids.tolist()) == kept
+    assert 0 < len(kept) < len(times) / 2
+    # Evaluation is untouched.
+    assert np.array_equal(recent.test.item_ids, full.test.item_ids)
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="recent_train_share"):
+            build_task(snap, recent_train_share=bad, progress=False)
+
+
 def test_same_seed_same_rows_other_seed_other_negatives() -> None:
     snap = make_snapshot(n_requests=400, seed=3)
     a, b = (build_task(snap, negatives=5, seed=1, progress=False) for _ in range(2))
