@@ -211,8 +211,10 @@ def _loss(
     conv_weight: float,
     listwise_weight: float = 0.0,
     log_q: torch.Tensor | None = None,
+    groups: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Pointwise cross-entropy of both heads, plus the listwise loss of the click logit.
+    """Pointwise cross-entropy of both heads, plus the listwise loss of the click logit over
+    each of ``groups`` (shape ``(n,)``, int64; default: each row's request).
 
     With ``log_q`` (shape ``(n,)``, see :attr:`ranking.tasks.Split.sample_log_q`), a sampled
     negative counts ``1 / q`` times in the cross-entropy (a weighted mean) and its logit is
@@ -220,7 +222,7 @@ def _loss(
     Senecal (2008); Yi et al. (2019), RecSys), so both estimate the loss over the whole
     department, the distribution evaluation ranks.
     """
-    return _loss_of(model(batch), batch, y, conv_weight, listwise_weight, log_q)
+    return _loss_of(model(batch), batch, y, conv_weight, listwise_weight, log_q, groups)
 
 
 def _loss_of(
@@ -230,6 +232,7 @@ def _loss_of(
     conv_weight: float,
     listwise_weight: float,
     log_q: torch.Tensor | None,
+    groups: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """:func:`_loss` of given logits, shape ``(n, 2)``."""
     per_row = nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="none")
@@ -241,7 +244,11 @@ def _loss_of(
     loss = per_head[0] + conv_weight * per_head[1]
     if listwise_weight > 0:
         click = logits[:, 0] if log_q is None else logits[:, 0] - log_q
-        loss = loss + listwise_weight * _listwise(click, y[:, 0], batch.request_index)
+        if groups is None:
+            groups = batch.request_index
+        else:  # numbered 0, 1, ... within the batch
+            groups = torch.unique(groups, return_inverse=True)[1]
+        loss = loss + listwise_weight * _listwise(click, y[:, 0], groups)
     return loss
 
 
@@ -379,6 +386,7 @@ def _fit(
     device: torch.device,
     valid_groups: NDArray[np.int64] | None = None,
     log_q: torch.Tensor | None = None,
+    train_groups: torch.Tensor | None = None,
 ) -> tuple[float, list[dict[str, float]]]:
     """AdamW epochs with early stopping; leaves ``model`` at its best validation loss (or
     NDCG, ``stop_on``), the weights before the first epoch included when stopping on NDCG.
@@ -406,6 +414,7 @@ def _fit(
     train = train.to(device)
     y_train = y_train.to(device)
     log_q = None if log_q is None else log_q.to(device)
+    train_groups = None if train_groups is None else train_groups.to(device)
     best_loss, best_state, stale = math.inf, copy.deepcopy(model.state_dict()), 0
     best_criterion = math.inf
     history: list[dict[str, float]] = []
@@ -436,11 +445,13 @@ def _fit(
         started = time.perf_counter()
         model.train()
         order = torch.randperm(len(train), generator=gen)
-        if cfg.listwise_weight > 0:  # whole requests in a random order, rows kept together
-            request_order = torch.randperm(train.n_requests, generator=gen)
-            position = torch.empty_like(request_order)
-            position[request_order] = torch.arange(len(request_order))
-            order = torch.argsort(position[train.request_index.cpu()], stable=True)
+        if cfg.listwise_weight > 0:  # whole groups in a random order, rows kept together
+            group = train.request_index if train_groups is None else train_groups
+            group = group.cpu()
+            group_order = torch.randperm(int(group.max()) + 1, generator=gen)
+            position = torch.empty_like(group_order)
+            position[group_order] = torch.arange(len(group_order))
+            order = torch.argsort(position[group], stable=True)
         if world > 1:
             order = order[rank::world][:per_rank]
         order = order.to(device)
@@ -454,6 +465,7 @@ def _fit(
                 cfg.conversion_weight,
                 cfg.listwise_weight,
                 None if log_q is None else log_q[rows],
+                None if train_groups is None else train_groups[rows],
             )
             opt.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
@@ -523,6 +535,7 @@ def train_ranker(
     device: str | torch.device | None = None,
     valid_groups: ArrayLike | None = None,
     train_log_q: ArrayLike | None = None,
+    train_groups: ArrayLike | None = None,
 ) -> TrainResult:
     """Train, early-stop and calibrate a :class:`DINRanker`.
 
@@ -539,6 +552,10 @@ def train_ranker(
             metrics (default: the request).
         train_log_q: shape ``(len(train),)``, each training row's log sampling count
             (:attr:`ranking.tasks.Split.sample_log_q`); used when ``config.sample_correction``.
+        train_groups: shape ``(len(train),)``, each training row's group for the listwise loss
+            (:attr:`ranking.tasks.Split.groups`: the (request, department) of department
+            groups, so a positive competes only with its own department, as evaluation ranks
+            it); default: the row's request.
 
     Raises:
         ValueError: labels of the wrong shape or not 0/1, an empty split, or CUDA asked for
@@ -566,7 +583,14 @@ def train_ranker(
             log_q = torch.as_tensor(np.asarray(train_log_q, dtype=np.float32))
             if log_q.shape != (len(train),) or not bool(torch.isfinite(log_q).all()):
                 raise ValueError(f"train_log_q must be finite with shape ({len(train)},)")
-        best_loss, history = _fit(model, train, y_train, valid, y_valid, cfg, dev, groups, log_q)
+        by_group = None
+        if train_groups is not None:
+            by_group = torch.as_tensor(np.asarray(train_groups, dtype=np.int64))
+            if by_group.shape != (len(train),) or (len(train) and int(by_group.min()) < 0):
+                raise ValueError(f"train_groups must be >= 0 with shape ({len(train)},)")
+        best_loss, history = _fit(
+            model, train, y_train, valid, y_valid, cfg, dev, groups, log_q, by_group
+        )
         _calibrate(model, valid, y_valid, cfg.eval_batch_size)
     metrics = evaluate(
         model, valid, y_valid.numpy(), cfg.k, groups=valid_groups, chunk=cfg.eval_batch_size
@@ -610,6 +634,7 @@ def train_task(
         device=device,
         valid_groups=data.valid.groups,
         train_log_q=data.train.sample_log_q,
+        train_groups=data.train.groups,
     )
 
 

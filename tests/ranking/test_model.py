@@ -23,7 +23,14 @@ from ranking.features import (
     build_batch,
 )
 from ranking.metrics import ndcg_at_k
-from ranking.train import TrainConfig, TrainResult, _listwise, evaluate, train_ranker
+from ranking.train import (
+    TrainConfig,
+    TrainResult,
+    _listwise,
+    _loss_of,
+    evaluate,
+    train_ranker,
+)
 from tests.ranking._synthetic import World, make_world
 
 logger = logging.getLogger(__name__)
@@ -200,6 +207,34 @@ def test_listwise_loss_is_softmax_cross_entropy_per_group() -> None:
     second = torch.log_softmax(logits[3:], 0)[1]
     expected = -(first + second) / 2
     torch.testing.assert_close(_listwise(logits, y, groups), expected)
+
+
+def test_listwise_loss_follows_the_training_groups_not_the_request(world: World) -> None:
+    """Department groups (``train_groups``) split a request's softmax: a positive competes only
+    with the rows of its own group, as evaluation ranks it within its department."""
+    counts = torch.bincount(world.train.batch.request_index)
+    request = int(torch.nonzero(counts >= 4)[0, 0])
+    rows = torch.nonzero(world.train.batch.request_index == request)[:4, 0]
+    batch = world.train.batch.take(rows)
+    logits = torch.tensor([[2.0, 0.0], [0.5, 0.0], [-1.0, 0.0], [0.3, 0.0]])
+    y = torch.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+    pointwise = _loss_of(logits, batch, y, 0.0, 0.0, None)
+    whole = _loss_of(logits, batch, y, 0.0, 1.0, None) - pointwise
+    split = _loss_of(logits, batch, y, 0.0, 1.0, None, torch.tensor([7, 7, 9, 9])) - pointwise
+    every = torch.log_softmax(logits[:, 0], 0)
+    torch.testing.assert_close(whole, -(every[0] + every[3]) / 2)
+    first, second = torch.log_softmax(logits[:2, 0], 0), torch.log_softmax(logits[2:, 0], 0)
+    torch.testing.assert_close(split, -(first[0] + second[1]) / 2)
+
+
+def test_train_groups_of_one_per_request_train_as_the_default(world: World) -> None:
+    small = make_world(seed=4, n_train=60, n_valid=20, n_test=5)
+    config = TrainConfig(seed=0, max_epochs=1, progress=False, listwise_weight=1.0)
+    requests = small.train.batch.request_index.numpy()
+    default, grouped = _train(small, config), _train(small, config, train_groups=requests)
+    assert torch.equal(default.model.heads.weight, grouped.model.heads.weight)
+    with pytest.raises(ValueError, match="train_groups"):
+        _train(small, config, train_groups=requests[:-1])
 
 
 def test_listwise_sample_correction_and_ndcg_stopping_train(world: World) -> None:
