@@ -61,6 +61,7 @@ __all__ = [
     "GateReport",
     "NeuralRanker",
     "RankerInfo",
+    "artifact_problem",
     "heuristic_split_scores",
     "list_rankers",
     "load_serving_ranker",
@@ -316,6 +317,18 @@ def _listed_at(shop: Shop) -> dict[str, datetime]:
     }
 
 
+def artifact_problem(info: RankerInfo) -> str | None:
+    """Why ``info``'s artifact cannot serve under this code (another feature schema, broken
+    weights), or ``None`` when it loads."""
+    from ranking import load_artifact
+
+    try:
+        load_artifact(info.path)
+    except Exception as exc:  # noqa: BLE001 - as load_serving_ranker: any failure is a reason
+        return str(exc) or type(exc).__name__
+    return None
+
+
 def load_serving_ranker(shop: Shop) -> Ranker:
     """The promoted ranker, or the heuristic (when none is promoted, or it cannot load)."""
     if getattr(shop.settings, "ranker", "promoted") == "heuristic":
@@ -507,6 +520,15 @@ def promote_ranker(
     if len(test) == 0:
         raise InputError("the logs' test period holds no positive events: nothing to compare on")
     cand_scores = candidate.model.score(test.batch, "click").astype(np.float64)
+    problem = artifact_problem(serving) if serving is not None else None
+    if problem is not None and serving is not None:
+        logger.warning(
+            "promoted ranker %s cannot load (%s): the gate compares against the heuristic, "
+            "which is what serves",
+            serving.version,
+            problem,
+        )
+        serving = None
     if serving is None:
         serving_version = HeuristicRanker.version
         serve_scores = heuristic_split_scores(test)

@@ -211,12 +211,24 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 def _cmd_train_ranker(args: argparse.Namespace) -> int:
     from assistant.app import Shop
     from assistant.ranker_data import export_snapshot
-    from assistant.ranker_serving import promote_ranker, promoted_ranker, train_ranker_from_logs
+    from assistant.ranker_serving import (
+        artifact_problem,
+        promote_ranker,
+        promoted_ranker,
+        train_ranker_from_logs,
+    )
 
     shop = Shop.from_settings()
     if args.if_missing and (current := promoted_ranker(shop)) is not None:
-        print(f"ranker {current.version} already serves; nothing to train (drop --if-missing)")
-        return EXIT_OK
+        problem = artifact_problem(current)
+        if problem is None:
+            print(f"ranker {current.version} already serves; nothing to train (drop --if-missing)")
+            return EXIT_OK
+        # An artifact of an older feature schema (after an upgrade) or a broken one: the
+        # heuristic serves in its place, so a ranker is missing.
+        print(
+            f"ranker {current.version} is promoted but cannot serve ({problem}); training a new one"
+        )
     progress = not args.quiet
     snapshot = export_snapshot(shop, progress=progress)
     if args.export is not None:
@@ -494,7 +506,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--promote", action="store_true", help="run the promotion gate right after training"
     )
     train_ranker.add_argument(
-        "--if-missing", action="store_true", help="do nothing when a promoted ranker exists"
+        "--if-missing",
+        action="store_true",
+        help=(
+            "do nothing when a promoted ranker serves (one that cannot load, such as one of an "
+            "older feature schema after an upgrade, counts as missing)"
+        ),
     )
     train_ranker.add_argument("--quiet", action="store_true", help="no progress bars")
     train_ranker.set_defaults(handler=_cmd_train_ranker)

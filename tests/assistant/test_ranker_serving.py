@@ -600,3 +600,51 @@ def test_cli_if_missing_trains_nothing_while_a_ranker_serves(
         f"ranker {world.info.version} already serves; nothing to train (drop --if-missing)\n"
     )
     assert (list_rankers(world.shop), _pointer(world.shop).read_bytes()) == before
+
+
+def test_cli_if_missing_replaces_a_promoted_ranker_of_an_older_schema(
+    cli: Callable[..., tuple[int, str, str]],
+    world: World,
+    fresh: Shop,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """After a feature-schema bump the promoted artifact cannot load and the heuristic serves:
+    ``--if-missing`` (what ``make run`` calls) must go on to train, not report it as serving.
+    ``--export`` stops right after the check, so no training is needed to see it."""
+    version = world.info.version
+    _pointer(fresh).write_text(json.dumps({"version": version}))
+    _other_schema(Path(fresh.settings.var_dir) / "rankers" / version)
+    monkeypatch.setenv("SHOPASSIST_VAR_DIR", str(fresh.settings.var_dir))
+    monkeypatch.setenv("SHOPASSIST_DATABASE_URL", fresh.settings.sqlalchemy_url)
+    get_settings.cache_clear()
+    code, out, err = cli(
+        "train", "ranker", "--if-missing", "--quiet", "--export", str(tmp_path / "snap")
+    )
+    assert (code, err) == (0, "")
+    first, *rest = out.splitlines()
+    assert first.startswith(f"ranker {version} is promoted but cannot serve (")
+    assert "ranking-features/0" in first and first.endswith("; training a new one")
+    assert rest[0].startswith(f"training snapshot written to {tmp_path / 'snap'}")
+
+
+def test_the_gate_compares_against_the_heuristic_when_the_promoted_ranker_cannot_load(
+    world: World, fresh: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    rankers = Path(fresh.settings.var_dir) / "rankers"
+    shutil.copytree(rankers / world.info.version, rankers / "old-schema")
+    _other_schema(rankers / "old-schema")
+    _pointer(fresh).write_text(json.dumps({"version": "old-schema"}))
+    with caplog.at_level(logging.WARNING, logger="assistant.ranker_serving"):
+        report = promote_ranker(
+            fresh,
+            world.info.version,
+            snapshot=world.snap,
+            max_eval_groups=GATE_EVAL_GROUPS,
+            progress=False,
+        )
+    assert report.serving == HeuristicRanker.version
+    assert report.promoted
+    assert json.loads(_pointer(fresh).read_text())["version"] == world.info.version
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith("promoted ranker old-schema cannot load (")
