@@ -683,6 +683,22 @@ def _parser() -> argparse.ArgumentParser:
         help="share of the sampled negatives drawn by popularity (0.5)",
     )
     parser.add_argument(
+        "--department-share",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="train on department groups instead of sampled negatives: each positive's "
+        "department with every item the user had before and this share of the rest "
+        "(0: off; The Complete Journey's benchmark plan uses 0.02)",
+    )
+    parser.add_argument(
+        "--recent-share",
+        type=float,
+        default=1.0,
+        metavar="SHARE",
+        help="train only on the requests of the last SHARE of the training period (1.0: all)",
+    )
+    parser.add_argument(
         "--listwise",
         type=float,
         default=1.0,
@@ -754,6 +770,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             negatives=args.negatives,
             history_negatives=args.history_negatives,
             popular_negatives=args.popular_negatives,
+            department_share=args.department_share,
+            recent_train_share=args.recent_share,
             max_train_positives=args.max_train_positives,
             max_eval_groups=args.max_eval_groups,
             seed=args.seed,
@@ -819,6 +837,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
                     "negatives": args.negatives,
                     "history_negatives": args.history_negatives,
                     "popular_negatives": args.popular_negatives,
+                    "department_share": args.department_share,
+                    "recent_share": args.recent_share,
                     "listwise_weight": args.listwise,
                     "max_train_positives": args.max_train_positives,
                     "max_eval_groups": args.max_eval_groups,

@@ -141,6 +141,8 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         "--max-train-positives",
         "--batch-size",
         "--history-negatives",
+        "--department-share",
+        "--recent-share",
         "--listwise",
         "--ema-decay",
     ):
@@ -168,3 +170,31 @@ def test_torchrun_two_ranks_on_gloo(snapshot_dir: Path, tmp_path: Path) -> None:
     artifact = load_artifact(out)
     assert artifact.manifest["train"]["world_size"] == 2
     assert artifact.metrics["click_auc"] > 0.6
+
+
+def test_department_groups_of_recent_requests_train_from_the_command_line(
+    snapshot_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Complete Journey's benchmark recipe through ``python -m ranking.train``: the
+    artifact records it, and a share outside its range is one line, not a traceback."""
+    out = tmp_path / "dept"
+    args = ["--quiet", "--epochs", "1", "--max-eval-groups", "50", "--threads", "1"]
+    recipe = ["--department-share", "0.2", "--recent-share", "0.5"]
+    assert main([str(snapshot_dir), "--out", str(out), *args, *recipe]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    train = load_artifact(out).manifest["train"]
+    assert (train["department_share"], train["recent_share"]) == (0.2, 0.5)
+    expected = build_task(
+        read_snapshot(snapshot_dir),
+        department_share=0.2,
+        recent_train_share=0.5,
+        max_eval_groups=50,
+        progress=False,
+    )
+    assert summary["rows"]["train"] == len(expected.train)
+    bad = tmp_path / "bad"
+    assert main([str(snapshot_dir), "--out", str(bad), *args, "--recent-share", "0"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: recent_train_share must lie in (0, 1], got 0.0"
+    ]
+    assert not bad.exists()
