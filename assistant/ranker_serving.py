@@ -317,16 +317,22 @@ def _listed_at(shop: Shop) -> dict[str, datetime]:
     }
 
 
-def artifact_problem(info: RankerInfo) -> str | None:
-    """Why ``info``'s artifact cannot serve under this code (another feature schema, broken
-    weights), or ``None`` when it loads."""
+def _try_load(info: RankerInfo) -> tuple[Artifact | None, str | None]:
+    """``info``'s artifact, or ``None`` and why it cannot load under this code."""
     from ranking import load_artifact
 
     try:
-        load_artifact(info.path)
-    except Exception as exc:  # noqa: BLE001 - as load_serving_ranker: any failure is a reason
-        return str(exc) or type(exc).__name__
-    return None
+        return load_artifact(info.path), None
+    except Exception as exc:  # noqa: BLE001 - any broken artifact must not stop serving
+        # torch.load raises UnpicklingError on a corrupt file, load_state_dict RuntimeError on
+        # weights of another shape, load_artifact ValueError on another feature schema.
+        return None, str(exc) or type(exc).__name__
+
+
+def artifact_problem(info: RankerInfo) -> str | None:
+    """Why ``info``'s artifact cannot serve under this code (another feature schema, broken
+    weights), or ``None`` when it loads."""
+    return _try_load(info)[1]
 
 
 def load_serving_ranker(shop: Shop) -> Ranker:
@@ -336,15 +342,10 @@ def load_serving_ranker(shop: Shop) -> Ranker:
     info = promoted_ranker(shop)
     if info is None:
         return HeuristicRanker()
-    from ranking import load_artifact
-
-    try:
-        artifact = load_artifact(info.path)
-    except Exception as exc:  # noqa: BLE001 - any broken artifact must not stop serving
-        # torch.load raises UnpicklingError on a corrupt file, load_state_dict RuntimeError on
-        # weights of another shape; whatever it is, the heuristic serves and the log says why.
+    artifact, problem = _try_load(info)
+    if artifact is None:  # whatever it is, the heuristic serves and the log says why
         logger.warning(
-            "promoted ranker %s cannot load (%s): the heuristic serves", info.version, exc
+            "promoted ranker %s cannot load (%s): the heuristic serves", info.version, problem
         )
         return HeuristicRanker()
     logger.info("ranker %s serves", info.version)
@@ -520,21 +521,19 @@ def promote_ranker(
     if len(test) == 0:
         raise InputError("the logs' test period holds no positive events: nothing to compare on")
     cand_scores = candidate.model.score(test.batch, "click").astype(np.float64)
-    problem = artifact_problem(serving) if serving is not None else None
-    if problem is not None and serving is not None:
+    served, problem = _try_load(serving) if serving is not None else (None, None)
+    if serving is not None and served is None:
         logger.warning(
             "promoted ranker %s cannot load (%s): the gate compares against the heuristic, "
             "which is what serves",
             serving.version,
             problem,
         )
-        serving = None
-    if serving is None:
+    if serving is None or served is None:
         serving_version = HeuristicRanker.version
         serve_scores = heuristic_split_scores(test)
     else:
         serving_version = serving.version
-        served = load_artifact(serving.path)
         served_test = build_task(snap, vocab=served.vocab, seed=seed, progress=False, **lean).test
         serve_scores = served.model.score(served_test.batch, "click").astype(np.float64)
     labels = test.labels[:, 0]

@@ -299,16 +299,18 @@ def test_frequency_recency_feature_is_the_baselines_formula() -> None:
     assert FrequencyRecencyBaseline().weights == FREQUENCY_RECENCY_WEIGHTS
 
 
+def _acme_user(*events: tuple[str, str, float]) -> UserContext:
+    """A user whose history is these (item, category, days ago) events, all of brand acme."""
+    history = tuple(HistoryEvent(item, cat, "acme", days) for item, cat, days in events)
+    return UserContext(hour=1, weekday=1, history=history)
+
+
 def test_category_recency_and_repeat_share_from_the_history() -> None:
-    user = UserContext(
-        hour=1,
-        weekday=1,
-        history=(
-            HistoryEvent("i1", "shoes", "acme", 1.0),
-            HistoryEvent("i1", "shoes", "acme", 4.0),
-            HistoryEvent("unseen", "shoes", "acme", 2.0),
-            HistoryEvent("unseen", "shoes", "acme", 3.0),
-        ),
+    user = _acme_user(
+        ("i1", "shoes", 1.0),
+        ("i1", "shoes", 4.0),
+        ("unseen", "shoes", 2.0),
+        ("unseen", "shoes", 3.0),
     )
     batch = build_batch(_table(), [user], VOCAB)
     # Candidates i1 (shoes), i2 (hats), i1: the last shoes event was a day ago; no hats.
@@ -334,15 +336,8 @@ def test_cold_start_user_gets_documented_values() -> None:
 def test_purchase_cycle_columns_from_the_history() -> None:
     """i1 bought 20, 13 and 6 days ago (every 7 days, last 6 days ago: nearly due again); i2
     once, 2 days ago; i3 never."""
-    user = UserContext(
-        hour=1,
-        weekday=1,
-        history=(
-            HistoryEvent("i1", "shoes", "acme", 6.0),
-            HistoryEvent("i2", "hats", "acme", 2.0),
-            HistoryEvent("i1", "shoes", "acme", 20.0),
-            HistoryEvent("i1", "shoes", "acme", 13.0),
-        ),
+    user = _acme_user(
+        ("i1", "shoes", 6.0), ("i2", "hats", 2.0), ("i1", "shoes", 20.0), ("i1", "shoes", 13.0)
     )
     batch = build_batch(_table(item_ids=["i1", "i2", "i3"]), [user], VOCAB)
     assert _user_item(batch.numeric, "user_item_rate") == pytest.approx(
@@ -359,7 +354,8 @@ def test_purchase_cycle_columns_from_the_history() -> None:
         [np.log1p(20.0), np.log1p(2.0), 0.0], abs=1e-5
     )
     # Only the last 30 events form the sequence, but the cycle reads the full history.
-    many = tuple(HistoryEvent("i1", "shoes", "acme", 2.0 * d) for d in range(1, 101))
-    far = build_batch(_table(), [UserContext(hour=1, weekday=1, history=many)], VOCAB)
+    far = build_batch(
+        _table(), [_acme_user(*(("i1", "shoes", 2.0 * d) for d in range(1, 101)))], VOCAB
+    )
     assert _user_item(far.numeric, "user_item_log_age")[0] == pytest.approx(np.log1p(200.0))
     assert _user_item(far.numeric, "user_item_log_gap")[0] == pytest.approx(np.log1p(2.0))
