@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,7 @@ def complete_journey_snapshot(
     test_weeks: int = 4,
     valid_weeks: int = 4,
     embed: bool = True,
+    deals: bool = True,
     progress: bool = True,
 ) -> Snapshot:
     """The Complete Journey's baskets as a ``next-item`` snapshot (simulated data).
@@ -111,8 +112,8 @@ def complete_journey_snapshot(
     households, ``segment`` their age bucket from ``demographics.parquet`` ("" for the
     two-thirds it does not cover). Events are the transaction lines, one per (basket,
     product): ``request_id`` = ``cj-basket-<basket_id>``, ``shown`` False, ``click`` and
-    ``conversion`` True. No ``prices`` table: the data has no daily deal terms. Times are the
-    source's naive timestamps read as UTC.
+    ``conversion`` True. Times are the source's naive timestamps read as UTC. With ``deals``,
+    ``prices`` holds the weekly mailer deals (:func:`complete_journey_deals`).
 
     Args:
         min_item_purchases: Lines of quantity >= 1 before ``valid_start`` an item needs.
@@ -120,6 +121,7 @@ def complete_journey_snapshot(
         valid_weeks: Weeks of validation baskets before the test period.
         embed: Embed the item titles (the importer's title, ``brand · category · type ·
             size``) with USE-multilingual, through the benchmarks' embedding cache.
+        deals: Add the ``prices`` table of :func:`complete_journey_deals`.
         progress: Progress bars on stderr.
     """
     import pyarrow.parquet as pq
@@ -191,18 +193,28 @@ def complete_journey_snapshot(
             "segment": [f"age {age[h]}" if isinstance(age.get(h), str) else "" for h in households],
         }
     )
+    deal_table = None
+    if deals:
+        list_cents = prices.loc[products["product_id"], "price"]
+        deal_table = complete_journey_deals(lines, list_cents, valid_start)
     notes = (
         f"{_CJ_SOURCE}: items = products bought >= {min_item_purchases} times (lines of "
         f"quantity >= 1) before valid_start with a list price > 0 ({len(keep):,} of the "
         f"{len(prices):,} products sold); events = their transaction lines, one per "
-        "(basket, product); brand = manufacturer_id; no prices table (no daily deal terms); "
-        "timestamps as given, read as UTC"
+        "(basket, product); brand = manufacturer_id; "
+        + (
+            f"prices = the weekly mailer deals ({deal_table.num_rows:,} item-days); "
+            if deal_table is not None
+            else "no prices table; "
+        )
+        + "timestamps as given, read as UTC"
         + (f"; titles embedded with USE-multilingual in {seconds:.1f} s" if embed else "")
     )
     snap = Snapshot.build(
         items=items,
         users=users,
         events=events,
+        prices=deal_table,
         valid_start=valid_start,
         test_start=test_start,
         source=f"The Complete Journey, {_CJ_SOURCE}",
@@ -217,6 +229,88 @@ def complete_journey_snapshot(
         seconds,
     )
     return snap
+
+
+def complete_journey_deals(
+    lines: pd.DataFrame,
+    list_cents: pd.Series,
+    valid_start: datetime,
+    *,
+    min_store_share: float = 0.5,
+) -> pa.Table:
+    """The weekly mailer deals of The Complete Journey as a snapshot ``prices`` table.
+
+    ``promotions.parquet`` names, per product, store and week, the product's place in that
+    week's mailer (``mailer_location`` "0" when it is not in it). A product is on deal on every
+    UTC day whose noon falls in a week where at least ``min_store_share`` of the week's stores
+    (about 108 of them) put it in the mailer: the chain's advertised deals, known before the
+    week starts and the same whoever buys. Its final price is the list price less the median
+    retail (loyalty) discount of the product's discounted lines before ``valid_start`` (over all
+    products for one that had none), ``hours_left`` the hours from that noon to the week's end.
+    Weeks are the source's: from the first transaction of week ``w`` to the first of ``w + 1``.
+
+    Args:
+        lines: The transaction lines (:func:`_cj_transactions`).
+        list_cents: List price in cents, indexed by the snapshot's ``product_id``.
+        valid_start: Discounts are read from lines before this time only.
+        min_store_share: Share of the week's stores whose mailer must hold the product.
+    """
+    import pyarrow.parquet as pq
+
+    from assistant.world._complete_journey_source import default_data_dir
+
+    folder = default_data_dir()
+    promos = pq.read_table(
+        folder / "promotions.parquet", columns=["product_id", "store_id", "mailer_location", "week"]
+    ).to_pandas()
+    stores = promos.groupby("week")["store_id"].nunique()
+    mailed = promos[
+        (promos["mailer_location"] != "0") & promos["product_id"].isin(list_cents.index)
+    ]
+    counts = mailed.groupby(["product_id", "week"])["store_id"].nunique().reset_index()
+    share = counts["store_id"] / counts["week"].map(stores).to_numpy()
+    deal = counts.loc[share.to_numpy() >= min_store_share, ["product_id", "week"]]
+
+    weeks = pq.read_table(folder / "transactions.parquet", columns=["week"]).to_pandas()["week"]
+    starts = lines["transaction_timestamp"].groupby(weeks.to_numpy()).min().sort_index()
+    ends = starts.shift(-1).fillna(lines["transaction_timestamp"].max() + pd.Timedelta(seconds=1))
+
+    sold = lines[(lines["quantity"] >= 1) & (lines["retail_disc"] > 0)]
+    sold = sold[sold["transaction_timestamp"] < valid_start.replace(tzinfo=None)]
+    gross = sold["sales_value"] + sold["retail_disc"]
+    depth = (sold["retail_disc"] / gross.where(gross > 0)).clip(0.0, 0.9)
+    by_item = depth.groupby(sold["product_id"].to_numpy()).median()
+    item_depth = by_item.reindex(list_cents.index).fillna(float(depth.median()))
+
+    item_ids, days, finals, hours = [], [], [], []
+    for week, products in deal.groupby("week")["product_id"]:
+        if week not in starts.index:
+            continue
+        start, end = starts[week], ends[week]
+        first = start.normalize() + pd.Timedelta(hours=12)
+        noons = pd.date_range(
+            first if first >= start else first + pd.Timedelta(days=1), end, freq="D"
+        )
+        noons = noons[noons < end]
+        cents = list_cents.loc[products].to_numpy()
+        final = np.maximum(1, np.rint(cents * (1 - item_depth.loc[products].to_numpy())))
+        for noon in noons:
+            item_ids.append("cj-" + products.astype(str).to_numpy())
+            days.append(np.full(len(products), noon.date()))
+            finals.append(final.astype(np.int64))
+            hours.append(np.full(len(products), (end - noon) / pd.Timedelta(hours=1), np.float32))
+    if not item_ids:
+        raise ValueError(f"{folder / 'promotions.parquet'}: no product is in the weekly mailers")
+    return pa.table(
+        {
+            "item_id": pa.array(np.concatenate(item_ids), pa.string()),
+            "day": pa.array(np.concatenate(days), pa.date32()),
+            "final_price": pa.array(np.concatenate(finals), pa.int64()),
+            "has_deal": pa.array(np.ones(sum(map(len, finals)), np.bool_)),
+            "needs_claim": pa.array(np.zeros(sum(map(len, finals)), np.bool_)),
+            "hours_left": pa.array(np.concatenate(hours), pa.float32()),
+        }
+    )
 
 
 def complete_journey_coupon_lines(*, matched_only: bool = False) -> set[tuple[str, str]]:

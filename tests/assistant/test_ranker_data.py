@@ -311,7 +311,6 @@ def test_complete_journey_baskets_of_frequent_products() -> None:
 
     snap = complete_journey_snapshot(min_item_purchases=2000, embed=True, progress=False)
     assert snap.manifest["simulated"] is True and snap.task == "next-item"
-    assert snap.prices is None
     items = snap.items.to_pydict()
     assert 10 <= len(items["item_id"]) <= 100
     assert all(p > 0 for p in items["price"]) and all(b.startswith("m-") for b in items["brand"])
@@ -328,6 +327,19 @@ def test_complete_journey_baskets_of_frequent_products() -> None:
         i for i, t in zip(events["item_id"], events["ts"], strict=True) if t < snap.valid_start
     ]
     assert min(early.count(i) for i in items["item_id"]) >= 2000
+    # The weekly mailer deals: below list price, and on any day every deal ends with the
+    # chain's week (within 8 days: the Christmas week runs long).
+    assert snap.prices is not None
+    deals = snap.prices.to_pandas()
+    price = dict(zip(items["item_id"], items["price"], strict=True))
+    assert set(deals["item_id"]) <= set(price) and deals["has_deal"].all()
+    assert not deals["needs_claim"].any()
+    assert (deals["final_price"] < deals["item_id"].map(price)).all()
+    assert deals["hours_left"].between(0, 8 * 24, inclusive="right").all()
+    assert (deals.groupby("day")["hours_left"].nunique() == 1).all()
+    assert deals["day"].nunique() > 300
+    plain = complete_journey_snapshot(min_item_purchases=2000, embed=False, deals=False)
+    assert plain.prices is None
     coupons = complete_journey_coupon_lines()
     matched = complete_journey_coupon_lines(matched_only=True)
     assert len(coupons) == 21_889 and len(matched) == 1_026 and matched <= coupons
