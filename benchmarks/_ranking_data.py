@@ -113,7 +113,7 @@ def complete_journey_snapshot(
     two-thirds it does not cover). Events are the transaction lines, one per (basket,
     product): ``request_id`` = ``cj-basket-<basket_id>``, ``shown`` False, ``click`` and
     ``conversion`` True. Times are the source's naive timestamps read as UTC. With ``deals``,
-    ``prices`` holds the weekly mailer deals (:func:`complete_journey_deals`).
+    ``prices`` holds the weekly promotions (:func:`complete_journey_deals`).
 
     Args:
         min_item_purchases: Lines of quantity >= 1 before ``valid_start`` an item needs.
@@ -203,7 +203,7 @@ def complete_journey_snapshot(
         f"{len(prices):,} products sold); events = their transaction lines, one per "
         "(basket, product); brand = manufacturer_id; "
         + (
-            f"prices = the weekly mailer deals ({deal_table.num_rows:,} item-days); "
+            f"prices = the weekly mailer and display deals ({deal_table.num_rows:,} item-days); "
             if deal_table is not None
             else "no prices table; "
         )
@@ -236,24 +236,30 @@ def complete_journey_deals(
     list_cents: pd.Series,
     valid_start: datetime,
     *,
-    min_store_share: float = 0.5,
+    min_mailer_share: float = 0.5,
+    min_display_share: float = 0.25,
 ) -> pa.Table:
-    """The weekly mailer deals of The Complete Journey as a snapshot ``prices`` table.
+    """The weekly promotions of The Complete Journey as a snapshot ``prices`` table.
 
     ``promotions.parquet`` names, per product, store and week, the product's place in that
-    week's mailer (``mailer_location`` "0" when it is not in it). A product is on deal on every
-    UTC day whose noon falls in a week where at least ``min_store_share`` of the week's stores
-    (about 108 of them) put it in the mailer: the chain's advertised deals, known before the
-    week starts and the same whoever buys. Its final price is the list price less the median
-    retail (loyalty) discount of the product's discounted lines before ``valid_start`` (over all
-    products for one that had none), ``hours_left`` the hours from that noon to the week's end.
-    Weeks are the source's: from the first transaction of week ``w`` to the first of ``w + 1``.
+    week's mailer and in-store displays ("0" when none). A product is on deal on every UTC day
+    whose noon falls in a week where at least ``min_mailer_share`` of the week's stores (about
+    108 of them) put it in the mailer, or at least ``min_display_share`` on display: the
+    chain's planned promotions, known before the week starts and the same whoever buys. Its
+    final price is the list price less the median retail (loyalty) discount of the product's
+    discounted lines before ``valid_start`` (over all products for one that had none),
+    ``hours_left`` the hours from that noon to the week's end. Weeks are the source's: from the
+    first transaction of week ``w`` to the first of ``w + 1``.
+
+    Bought lines were in such a week about 2.8x as often as the catalog's item-weeks (mailer)
+    and 3.7x (display at 25% of the stores); see docs/ranking.md (stop 21).
 
     Args:
         lines: The transaction lines (:func:`_cj_transactions`).
         list_cents: List price in cents, indexed by the snapshot's ``product_id``.
         valid_start: Discounts are read from lines before this time only.
-        min_store_share: Share of the week's stores whose mailer must hold the product.
+        min_mailer_share: Share of the week's stores whose mailer must hold the product.
+        min_display_share: Share of the week's stores that must display it.
     """
     import pyarrow.parquet as pq
 
@@ -261,15 +267,21 @@ def complete_journey_deals(
 
     folder = default_data_dir()
     promos = pq.read_table(
-        folder / "promotions.parquet", columns=["product_id", "store_id", "mailer_location", "week"]
+        folder / "promotions.parquet",
+        columns=["product_id", "store_id", "mailer_location", "display_location", "week"],
     ).to_pandas()
     stores = promos.groupby("week")["store_id"].nunique()
-    mailed = promos[
-        (promos["mailer_location"] != "0") & promos["product_id"].isin(list_cents.index)
-    ]
-    counts = mailed.groupby(["product_id", "week"])["store_id"].nunique().reset_index()
-    share = counts["store_id"] / counts["week"].map(stores).to_numpy()
-    deal = counts.loc[share.to_numpy() >= min_store_share, ["product_id", "week"]]
+    promos = promos[promos["product_id"].isin(list_cents.index)]
+    deals = []
+    for column, least in (
+        ("mailer_location", min_mailer_share),
+        ("display_location", min_display_share),
+    ):
+        placed = promos[promos[column] != "0"]
+        counts = placed.groupby(["product_id", "week"])["store_id"].nunique().reset_index()
+        share = counts["store_id"] / counts["week"].map(stores).to_numpy()
+        deals.append(counts.loc[share.to_numpy() >= least, ["product_id", "week"]])
+    deal = pd.concat(deals).drop_duplicates()
 
     weeks = pq.read_table(folder / "transactions.parquet", columns=["week"]).to_pandas()["week"]
     starts = lines["transaction_timestamp"].groupby(weeks.to_numpy()).min().sort_index()

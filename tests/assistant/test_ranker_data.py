@@ -327,7 +327,7 @@ def test_complete_journey_baskets_of_frequent_products() -> None:
         i for i, t in zip(events["item_id"], events["ts"], strict=True) if t < snap.valid_start
     ]
     assert min(early.count(i) for i in items["item_id"]) >= 2000
-    # The weekly mailer deals: below list price, and on any day every deal ends with the
+    # The weekly promotions: below list price, and on any day every deal ends with the
     # chain's week (within 8 days: the Christmas week runs long).
     assert snap.prices is not None
     deals = snap.prices.to_pandas()
