@@ -228,8 +228,11 @@ class _Rows:
 class _Builder:
     """The snapshot as sorted numpy arrays, and the per-split row and feature builders."""
 
-    def __init__(self, snapshot: Snapshot, progress: bool) -> None:
+    def __init__(
+        self, snapshot: Snapshot, progress: bool, popularity_days: float | None = None
+    ) -> None:
         self.progress = progress
+        self.popularity_days = popularity_days
         items, events = snapshot.items, snapshot.events
         self.item_ids = _np(items.column("item_id")).astype(object)
         n_items = len(self.item_ids)
@@ -330,6 +333,10 @@ class _Builder:
         self.test_start = int(snapshot.test_start.timestamp() * 1_000_000)
         in_train = p_ts < self.valid_start
         self.popularity = np.bincount(p_item[in_train], minlength=n_items).astype(np.float64)
+        # Positive events keyed (item, second) in order, for the trailing-window popularity.
+        self.pop_t0 = int(p_ts.min()) // 1_000_000 if len(p_ts) else 0
+        self.pop_span = (int(p_ts.max()) // 1_000_000 - self.pop_t0 + 2) if len(p_ts) else 1
+        self.pop_keys = np.sort(p_item * self.pop_span + (p_ts // 1_000_000 - self.pop_t0))
         # Per item of the training period: users with at least one / two positive events of it.
         pairs, per_pair = np.unique(
             p_user[in_train] * n_items + p_item[in_train], return_counts=True
@@ -749,9 +756,21 @@ class _Builder:
             has_deal=deal,
             needs_claim=claim,
             hours_left=np.clip(hours, 0.0, None),
-            popularity=self.popularity[item],
+            popularity=self._popularity_at(item, t),
             freshness_days=np.clip(age, 0.0, None),
         )
+
+    def _popularity_at(self, item: NDArray[np.int64], t: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Each row's item popularity: positive events of the training period, or (with
+        ``popularity_days``) of the days before the row's request, its own time excluded."""
+        if self.popularity_days is None:
+            return self.popularity[item]
+        rel = np.clip(t // 1_000_000 - self.pop_t0, 0, self.pop_span - 1)
+        window = int(self.popularity_days * 86_400)
+        base = item * self.pop_span
+        high = np.searchsorted(self.pop_keys, base + rel, side="left")
+        low = np.searchsorted(self.pop_keys, base + np.maximum(rel - window, 0), side="left")
+        return (high - low).astype(np.float64)
 
     def _similarity(
         self,
@@ -842,6 +861,7 @@ def build_task(
     popular_negatives: float = 0.0,
     department_share: float = 0.0,
     recent_train_share: float = 1.0,
+    popularity_days: float | None = None,
     max_train_positives: int | None = None,
     max_eval_groups: int | None = 2000,
     seed: int = 0,
@@ -867,6 +887,10 @@ def build_task(
         recent_train_share: in ``(0, 1]``: train only on the requests of the last this share
             of the training period, by time (from the first request to ``valid_start``), before
             ``max_train_positives`` samples them (1: the whole period).
+        popularity_days: above 0: each row's ``popularity`` counts the item's positive events
+            in this many days before its request (the request's own time excluded), as serving
+            counts the last days' reactions; None: the training period's, the same for every
+            row. The popularity-drawn negatives always use the training period's.
         max_train_positives: keep a seeded sample of training requests holding at most this
             many positives (None: all).
         max_eval_groups: keep a seeded sample of at most this many groups in valid and in test
@@ -893,6 +917,8 @@ def build_task(
         raise ValueError(f"department_share must lie in [0, 1], got {department_share}")
     if not 0.0 < recent_train_share <= 1.0:
         raise ValueError(f"recent_train_share must lie in (0, 1], got {recent_train_share}")
+    if popularity_days is not None and not popularity_days > 0:
+        raise ValueError(f"popularity_days must be > 0 or None, got {popularity_days}")
     for name, value in (
         ("max_train_positives", max_train_positives),
         ("max_eval_groups", max_eval_groups),
@@ -903,7 +929,7 @@ def build_task(
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
     with tqdm(total=6, desc=f"build_task {task}", disable=not progress, leave=False) as bar:
         bar.set_postfix_str("index")
-        builder = _Builder(snapshot, progress)
+        builder = _Builder(snapshot, progress, popularity_days)
         bar.update()
         train_req, valid_req, test_req = builder.split_requests()
         if recent_train_share < 1.0 and len(train_req):

@@ -347,6 +347,23 @@ def test_recent_train_share_keeps_the_end_of_the_training_period() -> None:
             build_task(snap, recent_train_share=bad, progress=False)
 
 
+def test_popularity_days_counts_the_days_before_each_request() -> None:
+    data = build_task(_snapshot(), negatives=3, popularity_days=2, progress=False)
+
+    def count(request: str, item: str) -> int:
+        row = _rows(data.test, request)[item]
+        return round(math.expm1(float(data.test.batch.numeric[row, COL["log_popularity"]])))
+
+    # r5 (day 4) counts days 2 to 4: b's purchase in r4 (a valid request, but before r5)
+    # counts; a's click on day 0 no longer does; f's only purchase is r5's own.
+    assert (count("r5", "a"), count("r5", "b"), count("r5", "c"), count("r5", "f")) == (0, 1, 0, 0)
+    # r6 (day 5): d's click in r4 (day 3) counts, e's own purchase does not.
+    assert (count("r6", "d"), count("r6", "e")) == (1, 0)
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="popularity_days"):
+            build_task(_snapshot(), popularity_days=bad, progress=False)
+
+
 def test_same_seed_same_rows_other_seed_other_negatives() -> None:
     snap = make_snapshot(n_requests=400, seed=3)
     a, b = (build_task(snap, negatives=5, seed=1, progress=False) for _ in range(2))
