@@ -74,8 +74,8 @@ logger = logging.getLogger(__name__)
 
 PROMOTED_FILE = "promoted.json"
 POPULARITY_DAYS = 30
-"""Serving popularity counts positive reactions over this many days (training counts the
-training period, about as long)."""
+"""Serving popularity counts positive reactions over this many days; training and the gate
+count the same days before each request (``build_task(popularity_days=)``)."""
 POPULARITY_REFRESH_S = 3600.0
 _POSITIVE = ("click", "claim", "add_to_cart", "purchase")
 UNKNOWN_AGE_DAYS = 365.0
@@ -431,6 +431,7 @@ def train_ranker_from_logs(
         negatives=negatives,
         history_negatives=history_negatives,
         popular_negatives=popular_negatives,
+        popularity_days=POPULARITY_DAYS,
         max_train_positives=max_train_positives,
         max_eval_groups=max_eval_groups,
         seed=seed,
@@ -466,6 +467,7 @@ def train_ranker_from_logs(
                 "seed": seed,
                 "epochs": result.epochs,
                 "rows": len(data.train),
+                "popularity_days": POPULARITY_DAYS,
                 "seconds": round(seconds, 2),
                 "rows_per_s": round(len(data.train) * result.epochs / max(seconds, 1e-9)),
             },
@@ -515,7 +517,12 @@ def promote_ranker(
     snap = snapshot if snapshot is not None else export_snapshot(shop, progress=progress)
     candidate = load_artifact(candidate_dir)
     # Only the test split is compared: keep the training rows the task builds minimal.
-    lean = {"negatives": 1, "max_train_positives": 100, "max_eval_groups": max_eval_groups}
+    lean = {
+        "negatives": 1,
+        "max_train_positives": 100,
+        "max_eval_groups": max_eval_groups,
+        "popularity_days": POPULARITY_DAYS,
+    }
     data = build_task(snap, vocab=candidate.vocab, seed=seed, progress=progress, **lean)
     test = data.test
     if len(test) == 0:

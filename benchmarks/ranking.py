@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _report import save  # noqa: E402
 
+from assistant.ranker_serving import POPULARITY_DAYS  # noqa: E402
 from ranking import (  # noqa: E402
     CandidateTable,
     HistoryEvent,
@@ -118,6 +119,8 @@ class Plan:
     of the user in the department, this share of the rest; ``build_task``)."""
     recent_train_share: float = 1.0
     """The ranker trains on the requests of the last this share of the training period only."""
+    popularity_days: float | None = None
+    """Popularity counts this many days before each request (None: the training period)."""
 
     @property
     def own_rows(self) -> bool:
@@ -379,6 +382,7 @@ def run_dataset(
             negatives=plan.negatives,
             max_train_positives=plan.max_train_positives,
             max_eval_groups=plan.max_eval_groups,
+            popularity_days=plan.popularity_days,
             seed=seed,
             progress=False,
         )
@@ -397,6 +401,7 @@ def run_dataset(
                 popular_negatives=plan.popular_negatives,
                 department_share=plan.department_share,
                 recent_train_share=plan.recent_train_share,
+                popularity_days=plan.popularity_days,
                 max_train_positives=plan.max_train_positives,
                 max_eval_groups=plan.max_eval_groups,
                 seed=seed,
@@ -588,7 +593,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "demo":
             # Validation keeps all its 1,000 groups (about 15 s more per run): on 300 of them
             # the epoch choice was noisy (seed 1 kept an epoch 2% worse; docs/ranking.md).
-            plan = Plan(8, 2_000 if quick else 10_000, 100 if quick else 1_000, 2 if quick else 6)
+            plan = Plan(
+                8,
+                2_000 if quick else 10_000,
+                100 if quick else 1_000,
+                2 if quick else 6,
+                popularity_days=POPULARITY_DAYS,
+            )
             results.append(
                 run_dataset(
                     name,
@@ -615,6 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 300,
                 department_share=0.02,
                 recent_train_share=0.4,
+                popularity_days=POPULARITY_DAYS,
             )
             results.append(
                 run_dataset(

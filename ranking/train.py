@@ -699,6 +699,15 @@ def _parser() -> argparse.ArgumentParser:
         help="train only on the requests of the last SHARE of the training period (1.0: all)",
     )
     parser.add_argument(
+        "--popularity-days",
+        type=float,
+        default=30.0,
+        metavar="DAYS",
+        help="each row's item popularity counts the positive events of the DAYS before its "
+        "request, as serving counts the last 30 days' reactions (30; 0: the whole training "
+        "period)",
+    )
+    parser.add_argument(
         "--listwise",
         type=float,
         default=1.0,
@@ -772,6 +781,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             popular_negatives=args.popular_negatives,
             department_share=args.department_share,
             recent_train_share=args.recent_share,
+            popularity_days=args.popularity_days or None,
             max_train_positives=args.max_train_positives,
             max_eval_groups=args.max_eval_groups,
             seed=args.seed,
@@ -839,6 +849,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
                     "popular_negatives": args.popular_negatives,
                     "department_share": args.department_share,
                     "recent_share": args.recent_share,
+                    "popularity_days": args.popularity_days or None,
                     "listwise_weight": args.listwise,
                     "max_train_positives": args.max_train_positives,
                     "max_eval_groups": args.max_eval_groups,

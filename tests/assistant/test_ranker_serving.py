@@ -43,6 +43,7 @@ from assistant.errors import InputError
 from assistant.indexing import sync_catalog_index
 from assistant.ranker_data import export_snapshot
 from assistant.ranker_serving import (
+    POPULARITY_DAYS,
     PROMOTED_FILE,
     GateReport,
     NeuralRanker,
@@ -183,6 +184,8 @@ def test_training_writes_a_versioned_artifact_that_does_not_serve_yet(
     train = manifest["train"]
     assert train["seed"] == 0 and 1 <= train["epochs"] <= TRAIN["max_epochs"]
     assert train["rows"] > 0 and train["seconds"] >= 0 and train["rows_per_s"] > 0
+    # Popularity counted as serving counts it: the 30 days before each request.
+    assert train["popularity_days"] == POPULARITY_DAYS == 30
     assert set(manifest["valid_metrics"]) >= {"click_ndcg@10", "click_auc"}
     assert [i.version for i in list_rankers(world.shop)] == [info.version]
 

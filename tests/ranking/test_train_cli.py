@@ -67,8 +67,10 @@ def test_cli_writes_an_artifact_that_beats_a_shuffled_ranking(
     assert manifest["snapshot"]["source"] == "tests.ranking._synthetic.make_snapshot"
     assert manifest["snapshot"]["counts"]["events"] > 0
     assert manifest["train"]["rows_per_s"] > 0 and manifest["train"]["world_size"] == 1
-    # The same test split, rebuilt here: the model's NDCG against a shuffled ranking.
-    data = build_task(read_snapshot(snapshot_dir), negatives=4, max_eval_groups=150, seed=0)
+    # The same test split, rebuilt here (popularity over 30 days, the CLI's default): the
+    # model's NDCG against a shuffled ranking.
+    snapshot = read_snapshot(snapshot_dir)
+    data = build_task(snapshot, negatives=4, max_eval_groups=150, seed=0, popularity_days=30)
     test = data.test
     scores = artifact.model.score(test.batch, "click")
     model_ndcg = ndcg_at_k(test.labels[:, 0], scores, test.groups, 10)
@@ -184,6 +186,7 @@ def test_department_groups_of_recent_requests_train_from_the_command_line(
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     train = load_artifact(out).manifest["train"]
     assert (train["department_share"], train["recent_share"]) == (0.2, 0.5)
+    assert train["popularity_days"] == 30.0  # as serving counts popularity
     expected = build_task(
         read_snapshot(snapshot_dir),
         department_share=0.2,
@@ -196,5 +199,9 @@ def test_department_groups_of_recent_requests_train_from_the_command_line(
     assert main([str(snapshot_dir), "--out", str(bad), *args, "--recent-share", "0"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
         "error: recent_train_share must lie in (0, 1], got 0.0"
+    ]
+    assert main([str(snapshot_dir), "--out", str(bad), *args, "--popularity-days", "-1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: popularity_days must be > 0 or None, got -1.0"
     ]
     assert not bad.exists()
