@@ -333,10 +333,11 @@ class _Builder:
         self.test_start = int(snapshot.test_start.timestamp() * 1_000_000)
         in_train = p_ts < self.valid_start
         self.popularity = np.bincount(p_item[in_train], minlength=n_items).astype(np.float64)
-        # Positive events keyed (item, second) in order, for the trailing-window popularity.
-        self.pop_t0 = int(p_ts.min()) // 1_000_000 if len(p_ts) else 0
-        self.pop_span = (int(p_ts.max()) // 1_000_000 - self.pop_t0 + 2) if len(p_ts) else 1
-        self.pop_keys = np.sort(p_item * self.pop_span + (p_ts // 1_000_000 - self.pop_t0))
+        if popularity_days is not None:
+            # Positive events keyed (item, second) in order, for the trailing-window popularity.
+            self.pop_t0 = int(p_ts.min()) // 1_000_000 if len(p_ts) else 0
+            self.pop_span = (int(p_ts.max()) // 1_000_000 - self.pop_t0 + 2) if len(p_ts) else 1
+            self.pop_keys = np.sort(p_item * self.pop_span + (p_ts // 1_000_000 - self.pop_t0))
         # Per item of the training period: users with at least one / two positive events of it.
         pairs, per_pair = np.unique(
             p_user[in_train] * n_items + p_item[in_train], return_counts=True
